@@ -1,0 +1,34 @@
+from django.contrib import admin, messages
+
+from jobs.control import cancel_job
+from jobs.models import Job, Subtask
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ["id", "type", "owner", "status", "priority", "queue", "total", "done", "failed", "created_at", "finished_at"]
+    list_filter = ["status", "type", "priority", "queue"]
+    search_fields = ["=id", "owner__username", "idempotency_key"]
+    readonly_fields = [field.name for field in Job._meta.fields]
+    list_select_related = ["owner"]
+    actions = ["cancel_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Cancel selected active jobs")
+    def cancel_selected(self, request, queryset):
+        canceled = sum(cancel_job(pk) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Canceled {canceled} job(s).", messages.SUCCESS)
+
+
+@admin.register(Subtask)
+class SubtaskAdmin(admin.ModelAdmin):
+    list_display = ["id", "job", "index", "status", "attempt", "worker", "started_at", "finished_at"]
+    list_filter = ["status"]
+    search_fields = ["=job__id", "worker"]
+    readonly_fields = [field.name for field in Subtask._meta.fields]
+    raw_id_fields = ["job"]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,16 @@
+"""API error responses: every 4xx names the field and the reason as a JSON object."""
+
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from jobs.submit import SubmissionError
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, SubmissionError):
+        return Response(exc.errors, status=exc.status)
+    response = drf_exception_handler(exc, context)
+    if response is not None and response.status_code == status.HTTP_404_NOT_FOUND:
+        response.data = {"detail": "Not found."}
+    return response

@@ -1,0 +1,70 @@
+"""The JSON API: thin views over `submit`, `control` and owner-scoped querysets.
+
+Every object is looked up within the requesting user's own jobs, so another user's
+job is a 404, never a 403 that would confirm it exists.
+"""
+
+from django.shortcuts import get_object_or_404
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from jobs import registry
+from jobs.api.parsers import LimitedJSONParser
+from jobs.api.serializers import JobSerializer, JobTypeSerializer, SubmitSerializer, SubtaskSerializer
+from jobs.control import cancel_job
+from jobs.models import Job
+from jobs.submit import submit_job
+
+
+class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = JobSerializer
+    parser_classes = [LimitedJSONParser]
+
+    def get_queryset(self):
+        jobs = Job.objects.filter(owner=self.request.user).with_running()
+        if self.action != "list":
+            return jobs
+        wanted_status = self.request.query_params.get("status")
+        if wanted_status:
+            if wanted_status not in Job.Status.values:
+                raise ValidationError({"status": [f"Must be one of {', '.join(Job.Status.values)}."]})
+            jobs = jobs.filter(status=wanted_status)
+        wanted_type = self.request.query_params.get("type")
+        if wanted_type:
+            jobs = jobs.filter(type=wanted_type)
+        return jobs
+
+    def create(self, request):
+        envelope = SubmitSerializer(data=request.data)
+        envelope.is_valid(raise_exception=True)
+        data = envelope.validated_data
+        job, created = submit_job(
+            request.user, data["type"], data["params"], data["priority"], data.get("idempotency_key")
+        )
+        data = JobSerializer(self.get_queryset().get(pk=job.pk)).data
+        return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        job = self.get_object()
+        if not cancel_job(job.pk):
+            return Response(
+                {"status": [f"The job is already {job.status}; only an active job can be canceled."]},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(JobSerializer(self.get_queryset().get(pk=job.pk)).data)
+
+    @action(detail=True, methods=["get"])
+    def subtasks(self, request, pk=None):
+        job = get_object_or_404(Job.objects.filter(owner=request.user), pk=pk)
+        page = self.paginate_queryset(job.subtasks.order_by("index"))
+        return self.get_paginated_response(SubtaskSerializer(page, many=True).data)
+
+
+class JobTypeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = JobTypeSerializer
+
+    def get_queryset(self):
+        return registry.all_types()

@@ -1,0 +1,1 @@
+"""Built-in job types. Each module registers one type; see jobs.registry."""

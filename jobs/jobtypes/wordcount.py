@@ -1,0 +1,54 @@
+"""Word count: the most frequent words across many texts."""
+
+import heapq
+import re
+from collections import Counter
+
+from jobs.fields import ListField, StrictIntegerField, TextField
+from jobs.jobtypes._defaults import ParamsForm
+from jobs.registry import JobType, register
+
+
+class WordCountParams(ParamsForm):
+    texts = ListField(TextField(), help_text="One text per line.")
+    top = StrictIntegerField(
+        required=False,
+        initial=10,
+        min_value=1,
+        max_value=1000,
+        help_text="How many of the most frequent words to report.",
+    )
+    chunk_size = StrictIntegerField(
+        required=False, initial=10, min_value=1, help_text="Texts per subtask."
+    )
+
+
+@register
+class WordCount(JobType):
+    name = "wordcount"
+    description = "Counts the words in a list of texts and reports the most frequent ones."
+    queue = "default"
+    params_form = WordCountParams
+
+    def split(self, params):
+        texts, size = params["texts"], params["chunk_size"]
+        for lo in range(0, len(texts), size):
+            yield {"texts": texts[lo : lo + size]}
+
+    def process(self, payload, ctx):
+        counts = Counter()
+        for text in payload["texts"]:
+            counts.update(re.findall(r"\w+", text.lower()))
+        return dict(counts)
+
+    def combine(self, partials, params):
+        counts = Counter()
+        for partial in partials:
+            counts.update(partial)
+        # Same order as sorting everything, without sorting every word.
+        most = heapq.nsmallest(params["top"], counts.items(), key=lambda item: (-item[1], item[0]))
+        return {
+            "total_words": counts.total(),
+            "unique_words": len(counts),
+            "top": [[word, count] for word, count in most],
+        }

@@ -1,0 +1,69 @@
+"""Lease renewal inside the worker process, beside (not inside) the subtask's code.
+
+A running subtask's lease says "my worker is alive". A thread in each worker process
+extends the leases of the subtasks that process is running; when the process dies
+(SIGKILL, OOM, host gone) renewal stops, the lease lapses, and the reconciler hands
+the subtask out again under a new attempt (invariant 5).
+"""
+
+import logging
+import os
+import threading
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from jobs.models import Subtask
+
+log = logging.getLogger(__name__)
+
+
+class LeaseRenewer:
+    def __init__(self):
+        self._held = {}
+        self._lock = threading.Lock()
+        self._thread = None
+        self._pid = None
+
+    def hold(self, subtask_id, attempt):
+        with self._lock:
+            self._held[subtask_id] = attempt
+            self._ensure_thread()
+
+    def release(self, subtask_id):
+        with self._lock:
+            self._held.pop(subtask_id, None)
+
+    def _ensure_thread(self):
+        # Worker processes are forked: a thread started in the parent does not exist in
+        # the child, so each process starts its own on first use.
+        if self._thread is not None and self._pid == os.getpid():
+            return
+        self._pid = os.getpid()
+        self._thread = threading.Thread(target=self._run, name="lepton-lease-renewer", daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        interval = settings.LEPTON_LEASE_SECONDS / 3
+        stop = threading.Event()
+        while not stop.wait(interval):
+            with self._lock:
+                held = list(self._held.items())
+            try:
+                self.renew(held)
+            except Exception:
+                log.exception("event=lease_renewal_failed subtasks=%d", len(held))
+                connection.close()
+
+    @staticmethod
+    def renew(held):
+        expires = timezone.now() + timedelta(seconds=settings.LEPTON_LEASE_SECONDS)
+        for subtask_id, attempt in held:
+            Subtask.objects.filter(
+                pk=subtask_id, attempt=attempt, status=Subtask.Status.RUNNING
+            ).update(lease_expires_at=expires)
+
+
+renewer = LeaseRenewer()

@@ -1,0 +1,151 @@
+"""Jobs and subtasks: the database is the source of truth (ARCHITECTURE invariant 1).
+
+Every state change is a conditional UPDATE on these rows (see `execution` and
+`dispatch`); the broker only carries "run subtask N, attempt K".
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+
+
+class Priority(models.TextChoices):
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class JobQuerySet(models.QuerySet):
+    def with_running(self):
+        """Annotate `running`: subtasks running now, counted from the (job, status) index."""
+        running = (
+            Subtask.objects.filter(job=models.OuterRef("pk"), status=Subtask.Status.RUNNING)
+            .order_by()
+            .values("job")
+            .annotate(count=models.Count("*"))
+            .values("count")
+        )
+        return self.annotate(running=Coalesce(models.Subquery(running), 0))
+
+
+class Job(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        FINALIZING = "finalizing"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELED = "canceled"
+
+    objects = JobQuerySet.as_manager()
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING, Status.FINALIZING)
+    FINAL = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
+    type = models.CharField(max_length=64)
+    params = models.JSONField()
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    queue = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True)
+
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    #: Failed subtasks tolerated before the job fails (0: fail fast).
+    max_failures = models.PositiveIntegerField(default=0)
+
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    #: When the status last changed; the reconciler finds stuck `finalizing` jobs by it.
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="job_unique_idempotency_key_per_owner",
+            ),
+        ]
+        indexes = [
+            # The API's job list: one owner's jobs, newest first, optionally by status.
+            models.Index(fields=["owner", "-created_at"], name="job_owner_created"),
+            # Reconciler: jobs stuck in finalizing.
+            models.Index(
+                fields=["status_changed_at"],
+                condition=Q(status="finalizing"),
+                name="job_finalizing",
+            ),
+        ]
+
+    def __str__(self):
+        return f"job {self.pk} ({self.type}, {self.status})"
+
+    @property
+    def is_final(self):
+        return self.status in self.FINAL
+
+
+class Subtask(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        QUEUED = "queued"
+        RUNNING = "running"
+        RETRY_WAIT = "retry_wait"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELED = "canceled"
+
+    #: Not yet finished: what cancel and job failure sweep away (running ones finish).
+    UNSTARTED = (Status.PENDING, Status.QUEUED, Status.RETRY_WAIT)
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="subtasks")
+    index = models.PositiveIntegerField()
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    #: Bumped each time the subtask is handed out again; a message or completion that
+    #: names an older attempt is fenced off.
+    attempt = models.PositiveIntegerField(default=0)
+    worker = models.CharField(max_length=255, blank=True)
+
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True)
+
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="subtask_unique_index_per_job"),
+        ]
+        indexes = [
+            # Progress counts and the dispatch window: a job's subtasks by status, in order.
+            models.Index(fields=["job", "status", "index"], name="subtask_job_status_index"),
+            # Reconciler scans, one partial index each, only over the rows still to heal.
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=Q(status="running"),
+                name="subtask_running_lease",
+            ),
+            models.Index(
+                fields=["retry_at"], condition=Q(status="retry_wait"), name="subtask_retry_due"
+            ),
+            models.Index(
+                fields=["queued_at"], condition=Q(status="queued"), name="subtask_queued_since"
+            ),
+        ]
+
+    def __str__(self):
+        return f"subtask {self.job_id}/{self.index} ({self.status}, attempt {self.attempt})"

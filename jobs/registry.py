@@ -1,0 +1,86 @@
+"""The job-type registry: what a job type is, and the names users may run.
+
+A job type is plain Python. It declares a params form (one schema that validates
+the API, the CLI and the web form), splits params into JSON chunk payloads,
+processes one payload on a worker and combines the partial results. It never
+imports views or Celery tasks: the platform drives it (ARCHITECTURE §2).
+"""
+
+from dataclasses import dataclass
+from importlib import import_module
+
+from django import forms
+
+
+class TransientError(Exception):
+    """A failure worth retrying (a flaky dependency, a timeout upstream)."""
+
+
+class PermanentError(Exception):
+    """A failure that retrying cannot fix; the subtask fails at once."""
+
+
+@dataclass(frozen=True)
+class SubtaskContext:
+    """What a running subtask may know about itself besides its payload."""
+
+    job_id: int
+    index: int
+    attempt: int
+
+
+class JobType:
+    """Base class for job types. Subclass it and decorate with `@register`."""
+
+    name: str = ""
+    description: str = ""
+    #: Resource class: the queue its subtasks are routed to.
+    queue: str = "default"
+    params_form: type[forms.Form] = forms.Form
+    #: Retries after a transient error (so max_retries + 1 attempts in all).
+    max_retries: int = 3
+    #: Failed subtasks the job tolerates; 0 fails the job on the first one.
+    max_failures: int = 0
+    #: Seconds before a subtask gets SoftTimeLimitExceeded / is killed.
+    soft_time_limit: float | None = None
+    time_limit: float | None = None
+
+    def split(self, params):
+        """Yield JSON-serialisable chunk payloads; a generator keeps huge jobs cheap to refuse."""
+        raise NotImplementedError
+
+    def process(self, payload, ctx: SubtaskContext):
+        """Return the partial result (JSON) of one payload."""
+        raise NotImplementedError
+
+    def combine(self, partials, params):
+        """Return the job result (JSON) from an iterable of partials in subtask order."""
+        raise NotImplementedError
+
+
+_registry: dict[str, JobType] = {}
+
+
+def register(cls):
+    """Class decorator: make a job type available by its `name`."""
+    if not cls.name:
+        raise ValueError(f"{cls.__qualname__} has no name")
+    if cls.name in _registry and type(_registry[cls.name]) is not cls:
+        raise ValueError(f"job type {cls.name!r} is registered twice")
+    _registry[cls.name] = cls()
+    return cls
+
+
+def get(name):
+    """The registered job type called `name`, or KeyError."""
+    return _registry[name]
+
+
+def all_types():
+    return [_registry[name] for name in sorted(_registry)]
+
+
+def load(module_paths):
+    """Import the modules that define job types (built-ins and LEPTON_JOB_TYPE_MODULES)."""
+    for path in module_paths:
+        import_module(path)

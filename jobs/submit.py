@@ -1,0 +1,136 @@
+"""Submitting a job: validate, then write the job and all its subtasks in one transaction.
+
+Nothing is half-created: a request that fails validation writes nothing, and messages
+for the first window of subtasks are sent only after the rows commit (invariant 2).
+"""
+
+from itertools import islice
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from jobs import registry
+from jobs.dispatch import finalize_message, publish_on_commit, subtask_messages
+from jobs.models import Job, Priority, Subtask
+from jobs.routing import queue_for
+
+#: Subtask rows written per INSERT.
+INSERT_BATCH = 1000
+
+
+class SubmissionError(Exception):
+    """Invalid submission: `errors` maps a field to its reasons, as the API reports them."""
+
+    def __init__(self, errors, status=400):
+        super().__init__(errors)
+        self.errors = errors
+        self.status = status
+
+
+def submit_job(owner, type_name, params, priority=Priority.NORMAL, idempotency_key=None):
+    """Create a job; returns (job, created). A repeated idempotency key returns the first job."""
+    job_type = _job_type(type_name)
+    if priority not in Priority.values:
+        raise SubmissionError({"priority": [f"Must be one of {', '.join(Priority.values)}."]})
+    cleaned = _clean_params(job_type, params)
+    if idempotency_key:
+        existing = Job.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _replay(existing, type_name, cleaned, priority), False
+    payloads = _split(job_type, cleaned)
+    try:
+        job = _create(owner, job_type, cleaned, priority, idempotency_key, payloads)
+    except IntegrityError:
+        # A concurrent request with the same idempotency key won the insert.
+        existing = Job.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
+        if not idempotency_key or existing is None:
+            raise
+        return _replay(existing, type_name, cleaned, priority), False
+    return job, True
+
+
+def _job_type(type_name):
+    try:
+        return registry.get(type_name)
+    except (KeyError, TypeError):
+        known = ", ".join(jt.name for jt in registry.all_types())
+        raise SubmissionError({"type": [f"Unknown job type {type_name!r}; known types: {known}."]}) from None
+
+
+def _clean_params(job_type, params):
+    if not isinstance(params, dict):
+        raise SubmissionError({"params": ["Must be an object of parameter names to values."]})
+    form = job_type.params_form(data=params)
+    if not form.is_valid():
+        errors = {
+            ("non_field_errors" if field == "__all__" else field): messages
+            for field, messages in form.errors.items()
+        }
+        raise SubmissionError({"params": errors})
+    unknown = sorted(set(params) - set(form.fields))
+    if unknown:
+        raise SubmissionError({"params": {name: ["Unknown parameter."] for name in unknown}})
+    return form.cleaned_data
+
+
+def _split(job_type, cleaned):
+    limit = settings.LEPTON_MAX_SUBTASKS_PER_JOB
+    # Take one more than the limit from the generator: enough to refuse, never the whole job.
+    payloads = list(islice(job_type.split(cleaned), limit + 1))
+    if len(payloads) > limit:
+        raise SubmissionError(
+            {
+                "params": {
+                    "non_field_errors": [
+                        f"This job would have more than {limit} subtasks, the most one job may have "
+                        "(LEPTON_MAX_SUBTASKS_PER_JOB); use larger chunks."
+                    ]
+                }
+            }
+        )
+    return payloads
+
+
+def _replay(existing, type_name, cleaned, priority):
+    if (existing.type, existing.params, existing.priority) != (type_name, cleaned, priority):
+        raise SubmissionError(
+            {"idempotency_key": ["Already used for a different job; use a new key for a new job."]},
+            status=409,
+        )
+    return existing
+
+
+def _create(owner, job_type, cleaned, priority, idempotency_key, payloads):
+    queue = queue_for(job_type)
+    now = timezone.now()
+    window = settings.LEPTON_JOB_WINDOW
+    with transaction.atomic():
+        job = Job.objects.create(
+            owner=owner,
+            type=job_type.name,
+            params=cleaned,
+            priority=priority,
+            queue=queue,
+            idempotency_key=idempotency_key or None,
+            total=len(payloads),
+            max_failures=job_type.max_failures,
+            status=Job.Status.QUEUED if payloads else Job.Status.FINALIZING,
+        )
+        # The first window goes straight to `queued`; the rest wait as `pending` and are
+        # dispatched one by one as earlier subtasks finish (invariant 7).
+        subtasks = Subtask.objects.bulk_create(
+            (
+                Subtask(job=job, index=index, payload=payload, status=Subtask.Status.QUEUED, attempt=1, queued_at=now)
+                if index < window
+                else Subtask(job=job, index=index, payload=payload)
+                for index, payload in enumerate(payloads)
+            ),
+            batch_size=INSERT_BATCH,
+        )
+        if payloads:
+            first = [(s.pk, 1) for s in subtasks[:window]]
+            publish_on_commit(subtask_messages(first, job_type, queue, priority))
+        else:
+            publish_on_commit([finalize_message(job.pk, queue)])
+    return job

@@ -1,0 +1,20 @@
+"""Celery tasks: thin entry points that take ids and hand over to the pipeline modules."""
+
+from celery import shared_task
+
+from jobs import execution, finalize, reconcile as reconciler
+
+
+@shared_task(name="jobs.tasks.run_subtask", bind=True)
+def run_subtask(self, subtask_id, attempt):
+    return execution.run(subtask_id, attempt, worker=self.request.hostname)
+
+
+@shared_task(name="jobs.tasks.finalize_job")
+def finalize_job(job_id):
+    return finalize.finalize(job_id)
+
+
+@shared_task(name="jobs.tasks.reconcile")
+def reconcile():
+    return reconciler.reconcile()

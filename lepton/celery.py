@@ -1,0 +1,11 @@
+"""The Celery application; `celery -A lepton worker|beat|flower` finds it here."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lepton.settings")
+
+app = Celery("lepton")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,172 @@
+"""`make run`: the whole platform on one machine, and nothing left behind on exit.
+
+Starts the embedded Redis (unless LEPTON_BROKER_URL names a broker), migrates, creates
+an admin on first run, then the web server, the workers, beat and Flower, each in its
+own process group with its log under the data folder. Ctrl-C or SIGTERM stops them all,
+Redis last; if any of them dies, the rest are stopped too and the exit code says so.
+"""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lepton.settings")
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connections  # noqa: E402
+
+from lepton.embedded_redis import EmbeddedRedis  # noqa: E402
+from lepton.env import env_int, env_str  # noqa: E402
+
+#: Seconds a process gets to stop after SIGTERM (workers finish or hand back subtasks).
+STOP_GRACE = 20
+
+
+def process_commands():
+    """The long-running processes, by name; docker-compose runs the same commands."""
+    python = sys.executable
+    celery = [python, "-m", "celery", "-A", "lepton"]
+    bind = env_str("LEPTON_BIND", "127.0.0.1")
+    port = env_int("LEPTON_PORT", 8000, minimum=1)
+    flower_port = env_int("LEPTON_FLOWER_PORT", 5555, minimum=1)
+    concurrency = env_int("LEPTON_WORKER_CONCURRENCY", os.cpu_count() or 2, minimum=1)
+    return {
+        "web": [
+            python, "-m", "gunicorn", "lepton.wsgi",
+            "--bind", f"{bind}:{port}",
+            "--workers", str(env_int("LEPTON_WEB_WORKERS", 2, minimum=1)),
+            "--threads", "4",
+            "--access-logfile", "-",
+        ],
+        "worker": [*celery, "worker", "-n", "work@%h", "-c", str(concurrency), "--loglevel", "INFO"],
+        "control": [*celery, "worker", "-n", "control@%h", "-Q", settings.CONTROL_QUEUE, "-c", "1", "--loglevel", "INFO"],
+        "beat": [*celery, "beat", "--loglevel", "INFO", "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME],
+        "flower": [*celery, "flower", f"--address={bind}", f"--port={flower_port}"],
+    }
+
+
+def ensure_admin():
+    """On first run, create `admin` with a generated password and say it once."""
+    users = get_user_model()
+    if users.objects.filter(is_superuser=True).exists():
+        return None
+    password = secrets.token_urlsafe(12)
+    users.objects.create_superuser("admin", password=password)
+    return password
+
+
+class Supervisor:
+    def __init__(self, log_dir):
+        self.log_dir = log_dir
+        self.processes = {}
+        self.stopping = False
+
+    def start(self, name, command, env):
+        log = open(self.log_dir / f"{name}.log", "ab")
+        self.processes[name] = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=env, start_new_session=True, cwd=settings.BASE_DIR,
+        )
+        log.close()
+
+    def first_exited(self):
+        return next(((n, p.returncode) for n, p in self.processes.items() if p.poll() is not None), None)
+
+    def stop_all(self):
+        for process in self.processes.values():
+            _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE
+        for process in self.processes.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+            # Also reaps children a process left behind in its group (prefork pool).
+            _signal_group(process, signal.SIGKILL)
+            process.wait()
+
+
+def _signal_group(process, signum):
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def main():
+    log_dir = settings.DATA_DIR / "log"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    redis = None
+    if not env_str("LEPTON_BROKER_URL"):
+        redis = EmbeddedRedis(settings.EMBEDDED_REDIS_SOCKET, log_dir / "redis.log")
+        if settings.EMBEDDED_REDIS_SOCKET.exists() and _answers(redis):
+            sys.exit(f"Another Lepton is already running from {settings.DATA_DIR}.")
+        redis.start()
+    supervisor = Supervisor(log_dir)
+    stop = []
+    signal.signal(signal.SIGINT, lambda *_: stop.append(True))
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    exit_code = 0
+    try:
+        call_command("migrate", interactive=False, verbosity=0)
+        password = ensure_admin()
+        connections.close_all()
+        env = {**os.environ, "LEPTON_BROKER_URL": settings.BROKER_URL}
+        for name, command in process_commands().items():
+            supervisor.start(name, command, env)
+        _announce(password, log_dir)
+        while not stop:
+            exited = supervisor.first_exited()
+            if exited:
+                name, code = exited
+                print(f"lepton: {name} exited with {code}; stopping everything (see {log_dir / name}.log)", file=sys.stderr)
+                exit_code = 1
+                break
+            time.sleep(0.5)
+    finally:
+        print("lepton: stopping…", file=sys.stderr)
+        supervisor.stop_all()
+        if redis:
+            redis.stop()
+        print("lepton: stopped.", file=sys.stderr)
+    sys.exit(exit_code)
+
+
+def _answers(redis):
+    try:
+        with redis.client() as client:
+            return client.ping()
+    except Exception:
+        return False
+
+
+def _announce(password, log_dir):
+    bind = env_str("LEPTON_BIND", "127.0.0.1")
+    port = env_int("LEPTON_PORT", 8000, minimum=1)
+    flower_port = env_int("LEPTON_FLOWER_PORT", 5555, minimum=1)
+    lines = [
+        "Lepton is running. Ctrl-C stops everything.",
+        f"  web    http://{bind}:{port}/   (API: /api/, admin: /admin/)",
+        f"  flower http://{bind}:{flower_port}/",
+        f"  broker {settings.BROKER_URL}",
+        f"  logs   {log_dir}/",
+    ]
+    if password:
+        lines += [
+            "",
+            f"First run: admin login  admin / {password}",
+            "  (shown once; change it with: .venv/bin/python manage.py lepton_user admin --staff --password NEW)",
+        ]
+    print("\n".join(lines), flush=True)
+
+
+if __name__ == "__main__":
+    main()

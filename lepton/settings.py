@@ -1,0 +1,231 @@
+"""Lepton settings: every value comes from a LEPTON_* environment variable.
+
+Defaults are safe and local: SQLite and an embedded Redis under the data folder,
+DEBUG off, loopback hosts only. The README's configuration table lists them all.
+"""
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from kombu import Queue
+
+from lepton.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("LEPTON_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _local_secret_key():
+    """A key generated once per data folder, for machines where none is configured."""
+    path = DATA_DIR / "secret-key"
+    try:
+        with open(path, "x", encoding="ascii") as handle:
+            handle.write(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    except FileExistsError:
+        pass
+    return path.read_text(encoding="ascii").strip()
+
+
+SECRET_KEY = env_str("LEPTON_SECRET_KEY") or _local_secret_key()
+DEBUG = env_bool("LEPTON_DEBUG", False)
+ALLOWED_HOSTS = env_list("LEPTON_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("LEPTON_CSRF_TRUSTED_ORIGINS", [])
+
+# Behind TLS (LEPTON_HTTPS=true) cookies are secure and plain HTTP is redirected.
+HTTPS = env_bool("LEPTON_HTTPS", False)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env_int("LEPTON_HSTS_SECONDS", 31536000 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "jobs",
+    "monitoring",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "lepton.urls"
+WSGI_APPLICATION = "lepton.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------
+# SQLite runs in WAL mode with IMMEDIATE transactions and a busy timeout, so the web
+# server and several worker processes can write without "database is locked".
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 30,
+}
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("LEPTON_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'lepton.sqlite3'}",
+        conn_max_age=env_int("LEPTON_DB_CONN_MAX_AGE", 300, minimum=0),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
+    # Worker processes in the test suite open the test database by path: keep it a file.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-lepton.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Static files are served from the app directories without collectstatic.
+WHITENOISE_USE_FINDERS = True
+
+LOGIN_URL = "admin:login"
+
+# Largest request body accepted; a `stats` job of a million numbers fits.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("LEPTON_MAX_REQUEST_BYTES", 32 * 1024 * 1024, minimum=1024)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": env_int("LEPTON_API_PAGE_SIZE", 50, minimum=1),
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "jobs.api.errors.exception_handler",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "structured": {
+            "format": "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
+    "root": {"handlers": ["console"], "level": env_str("LEPTON_LOG_LEVEL", "INFO")},
+}
+
+# --- Broker and Celery --------------------------------------------------------------
+# With no LEPTON_BROKER_URL, `make run` starts an embedded Redis on a unix socket in the
+# data folder; every process (web, workers, beat, CLI) finds it there.
+EMBEDDED_REDIS_SOCKET = DATA_DIR / "redis.sock"
+BROKER_URL = env_str("LEPTON_BROKER_URL") or f"redis+socket://{EMBEDDED_REDIS_SOCKET}"
+
+LEPTON_QUEUES = env_list("LEPTON_QUEUES", ["default", "cpu", "io"])
+#: Queue of the platform's own housekeeping (the reconciler); kept apart so it is not
+#: stuck behind a backlog of subtasks.
+CONTROL_QUEUE = "control"
+
+CELERY_BROKER_URL = BROKER_URL
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis emulates priorities with one list per step; 0 is served first.
+    "priority_steps": [0, 3, 6, 9],
+    "sep": ":",
+    "queue_order_strategy": "priority",
+    "visibility_timeout": env_int("LEPTON_VISIBILITY_TIMEOUT", 3600, minimum=1),
+}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_EVENT_SERIALIZER = "json"
+# The database holds every result; Celery's result backend is not used.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_SEND_TASK_EVENTS = env_bool("LEPTON_TASK_EVENTS", True)
+CELERY_TASK_SEND_SENT_EVENT = False
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue(name) for name in [*LEPTON_QUEUES, CONTROL_QUEUE]]
+CELERY_TASK_ROUTES = {"jobs.tasks.reconcile": {"queue": CONTROL_QUEUE}}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+
+RECONCILE_INTERVAL = env_float("LEPTON_RECONCILE_SECONDS", 2.0, minimum=0.1)
+CELERY_BEAT_SCHEDULE = {
+    "reconcile": {
+        "task": "jobs.tasks.reconcile",
+        "schedule": RECONCILE_INTERVAL,
+        # A tick nobody ran in time is superseded by the next one.
+        "options": {"expires": RECONCILE_INTERVAL * 5},
+    },
+}
+
+# --- The pipeline -------------------------------------------------------------------
+LEPTON_JOB_TYPE_MODULES = [
+    "jobs.jobtypes.wordcount",
+    "jobs.jobtypes.primes",
+    "jobs.jobtypes.stats",
+    "jobs.jobtypes.diagnostic",
+    *env_list("LEPTON_JOB_TYPE_MODULES", []),
+]
+LEPTON_MAX_SUBTASKS_PER_JOB = env_int("LEPTON_MAX_SUBTASKS_PER_JOB", 100_000, minimum=1)
+#: Subtasks of one job in the broker at once; each completion dispatches the next.
+LEPTON_JOB_WINDOW = env_int("LEPTON_JOB_WINDOW", 200, minimum=1)
+#: A running subtask's lease; its worker renews it every third of this.
+LEPTON_LEASE_SECONDS = env_float("LEPTON_LEASE_SECONDS", 12.0, minimum=1.0)
+#: A queued subtask unclaimed this long has its message sent again (the first copy
+#: may have been lost between commit and publish); duplicates are no-ops.
+LEPTON_REDISPATCH_SECONDS = env_float("LEPTON_REDISPATCH_SECONDS", 120.0, minimum=1.0)
+#: A job in `finalizing` this long has its combine step enqueued again.
+LEPTON_FINALIZE_STALE_SECONDS = env_float("LEPTON_FINALIZE_STALE_SECONDS", 60.0, minimum=1.0)
+LEPTON_RETRY_BASE_SECONDS = env_float("LEPTON_RETRY_BASE_SECONDS", 0.5, minimum=0.0)
+LEPTON_RETRY_MAX_SECONDS = env_float("LEPTON_RETRY_MAX_SECONDS", 30.0, minimum=0.0)
+#: User the CLI submits as when --user is not given.
+LEPTON_CLI_USER = env_str("LEPTON_CLI_USER", "admin")
