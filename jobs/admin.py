@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
-from jobs.control import cancel_job
-from jobs.models import Job, Subtask
+from jobs.control import cancel_job, retry_job
+from jobs.models import Job, RecoveryEvent, Subtask
 
 
 @admin.register(Job)
@@ -11,7 +11,7 @@ class JobAdmin(admin.ModelAdmin):
     search_fields = ["=id", "owner__username", "idempotency_key"]
     readonly_fields = [field.name for field in Job._meta.fields]
     list_select_related = ["owner"]
-    actions = ["cancel_selected"]
+    actions = ["cancel_selected", "retry_selected"]
 
     def has_add_permission(self, request):
         return False
@@ -21,6 +21,11 @@ class JobAdmin(admin.ModelAdmin):
         canceled = sum(cancel_job(pk) for pk in queryset.values_list("pk", flat=True))
         self.message_user(request, f"Canceled {canceled} job(s).", messages.SUCCESS)
 
+    @admin.action(description="Retry selected failed jobs")
+    def retry_selected(self, request, queryset):
+        retried = sum(retry_job(pk) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Retrying {retried} failed job(s).", messages.SUCCESS)
+
 
 @admin.register(Subtask)
 class SubtaskAdmin(admin.ModelAdmin):
@@ -28,6 +33,18 @@ class SubtaskAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["=job__id", "worker"]
     readonly_fields = [field.name for field in Subtask._meta.fields]
+    raw_id_fields = ["job"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(RecoveryEvent)
+class RecoveryEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "job", "subtask_index", "attempt", "worker", "detail"]
+    list_filter = ["kind"]
+    search_fields = ["=job__id", "worker"]
+    readonly_fields = [field.name for field in RecoveryEvent._meta.fields]
     raw_id_fields = ["job"]
 
     def has_add_permission(self, request):

@@ -7,6 +7,6 @@ class JobsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from jobs import registry
+        from jobs import registry, shutdown  # noqa: F401  (shutdown connects a worker signal)
 
         registry.load(settings.LEPTON_JOB_TYPE_MODULES)

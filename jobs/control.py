@@ -1,9 +1,12 @@
-"""Ending a job early: cancel by its owner, or failure when too many subtasks fail."""
+"""Changing a job's course: cancel, fail when too many subtasks fail, retry when failed."""
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.models import Job, Subtask
+from jobs import registry
+from jobs.dispatch import finalize_message, publish_on_commit, queue_pending, subtask_messages
+from jobs.models import Job, RecoveryEvent, Subtask
 
 
 def end_job(job_id, status, error=""):
@@ -26,3 +29,38 @@ def end_job(job_id, status, error=""):
 
 def cancel_job(job_id):
     return end_job(job_id, Job.Status.CANCELED)
+
+
+def retry_job(job_id):
+    """Run a failed job again: its failed and never-run subtasks get a fresh retry budget.
+
+    Subtasks that succeeded keep their results; new attempts continue the attempt count,
+    so a message or completion from before the retry is still fenced off. False if the
+    job is not failed.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        reopened = Job.objects.filter(pk=job_id, status=Job.Status.FAILED).update(
+            status=Job.Status.RUNNING, error="", result=None, failed=0,
+            finished_at=None, status_changed_at=now, lease_expires_at=None,
+        )
+        if not reopened:
+            return False
+        rerun = Subtask.objects.filter(
+            job_id=job_id, status__in=(Subtask.Status.FAILED, Subtask.Status.CANCELED)
+        ).update(
+            status=Subtask.Status.PENDING, tries=0, error="", result=None,
+            worker="", finished_at=None, retry_at=None,
+        )
+        job = Job.objects.values("type", "queue", "priority", "total", "done").get(pk=job_id)
+        if job["done"] >= job["total"]:
+            # Only the combine step had failed.
+            Job.objects.filter(pk=job_id).update(status=Job.Status.FINALIZING)
+            publish_on_commit([finalize_message(job_id, job["queue"])])
+        else:
+            pairs = queue_pending(job_id, settings.LEPTON_JOB_WINDOW)
+            publish_on_commit(subtask_messages(pairs, registry.get(job["type"]), job["queue"], job["priority"]))
+        RecoveryEvent.objects.create(
+            kind=RecoveryEvent.Kind.JOB_RETRIED, job_id=job_id, detail=f"{rerun} subtask(s) to run again"
+        )
+    return True

@@ -6,6 +6,7 @@ leaves rows `queued` with no message; the reconciler re-sends those.
 """
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from celery import current_app
@@ -13,12 +14,15 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from jobs import registry
 from jobs.models import Subtask
 from jobs.routing import FINALIZE_PRIORITY, message_priority
 
 log = logging.getLogger(__name__)
 
 RUN_SUBTASK = "jobs.tasks.run_subtask"
+#: Seconds between a subtask's soft time limit (a `timeout` error) and killing its process.
+HARD_TIME_LIMIT_GRACE = 5
 FINALIZE_JOB = "jobs.tasks.finalize_job"
 
 
@@ -34,15 +38,31 @@ class Message:
 def subtask_messages(pairs, job_type, queue, priority):
     """Messages for (subtask id, attempt) pairs of one job, with its type's time limits."""
     level = message_priority(priority)
-    limits = {
-        name: value
-        for name, value in (
-            ("soft_time_limit", job_type.soft_time_limit),
-            ("time_limit", job_type.time_limit),
-        )
-        if value is not None
-    }
+    limits = {}
+    if job_type.time_limit is not None:
+        limits = {
+            "soft_time_limit": job_type.time_limit,
+            "time_limit": job_type.time_limit + HARD_TIME_LIMIT_GRACE,
+        }
     return [Message(RUN_SUBTASK, (sid, attempt), queue, level, limits) for sid, attempt in pairs]
+
+
+#: Fields to read with subtask rows that `publish_by_job` routes.
+ROUTING_FIELDS = ("job__type", "job__queue", "job__priority")
+
+
+def publish_by_job(rows):
+    """Publish subtask rows (dicts with id, attempt and ROUTING_FIELDS) now, routed by job."""
+    by_job = defaultdict(list)
+    for row in rows:
+        by_job[tuple(row[key] for key in ROUTING_FIELDS)].append((row["id"], row["attempt"]))
+    publish(
+        [
+            message
+            for (type_name, queue, priority), pairs in by_job.items()
+            for message in subtask_messages(pairs, registry.get(type_name), queue, priority)
+        ]
+    )
 
 
 def finalize_message(job_id, queue):

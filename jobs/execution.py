@@ -8,6 +8,7 @@ enqueues the combine step.
 """
 
 import logging
+import os
 import random
 import traceback
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ from django.utils import timezone
 from jobs import registry
 from jobs.control import end_job
 from jobs.dispatch import finalize_message, publish_on_commit, queue_pending, subtask_messages
-from jobs.leases import renewer
-from jobs.models import Job, Subtask
+from jobs.leases import lease_expiry, renewer
+from jobs.models import Job, RecoveryEvent, Subtask
 from jobs.registry import PermanentError, SubtaskContext
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class Claim:
     index: int
     payload: object
     job_type: registry.JobType
+    tries: int
 
 
 def run(subtask_id, attempt, worker):
@@ -51,7 +53,8 @@ def run(subtask_id, attempt, worker):
         ctx = SubtaskContext(job_id=claim.job_id, index=claim.index, attempt=attempt)
         result = claim.job_type.process(claim.payload, ctx)
     except SoftTimeLimitExceeded:
-        return record_error(claim, "timeout: the subtask ran past its time limit", permanent=False)
+        error = f"timeout: the subtask ran past its time limit of {claim.job_type.time_limit}s"
+        return record_error(claim, error, permanent=not claim.job_type.retry_timeouts)
     except PermanentError as exc:
         return record_error(claim, _describe(exc), permanent=True)
     except Exception as exc:
@@ -68,13 +71,15 @@ def _claim(subtask_id, attempt, worker):
     ).update(
         status=Subtask.Status.RUNNING,
         worker=worker,
+        worker_pid=os.getpid(),
+        tries=F("tries") + 1,
         started_at=now,
-        lease_expires_at=now + timedelta(seconds=settings.LEPTON_LEASE_SECONDS),
+        lease_expires_at=lease_expiry(),
     )
     if not claimed:
         log.info("event=claim_rejected subtask=%s attempt=%s", subtask_id, attempt)
         return None
-    row = Subtask.objects.values("job_id", "index", "payload", "job__type", "job__status").get(
+    row = Subtask.objects.values("job_id", "index", "payload", "tries", "job__type", "job__status").get(
         pk=subtask_id
     )
     if row["job__status"] == Job.Status.QUEUED:
@@ -88,6 +93,7 @@ def _claim(subtask_id, attempt, worker):
         index=row["index"],
         payload=row["payload"],
         job_type=registry.get(row["job__type"]),
+        tries=row["tries"],
     )
 
 
@@ -111,7 +117,7 @@ def _record_success(claim, result):
 
 
 def record_error(claim, error, permanent):
-    if not permanent and claim.attempt <= claim.job_type.max_retries:
+    if not permanent and claim.tries <= claim.job_type.max_retries:
         return _schedule_retry(claim, error)
     now = timezone.now()
     with transaction.atomic():
@@ -130,7 +136,7 @@ def record_error(claim, error, permanent):
 
 
 def _schedule_retry(claim, error):
-    delay = retry_delay(claim.attempt)
+    delay = retry_delay(claim.tries)
     if not _fenced(claim).update(
         status=Subtask.Status.RETRY_WAIT,
         attempt=F("attempt") + 1,
@@ -146,16 +152,24 @@ def _schedule_retry(claim, error):
     return "retry"
 
 
-def retry_delay(attempt):
+def retry_delay(tries):
     """Exponential backoff with jitter: half fixed, half random, capped."""
-    ceiling = min(settings.LEPTON_RETRY_MAX_SECONDS, settings.LEPTON_RETRY_BASE_SECONDS * 2 ** (attempt - 1))
+    ceiling = min(settings.LEPTON_RETRY_MAX_SECONDS, settings.LEPTON_RETRY_BASE_SECONDS * 2 ** (tries - 1))
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 def _late(claim, outcome):
+    """An attempt that lost its claim (lease lapsed, job ended) tried to write: refuse, record."""
     log.warning(
         "event=late_completion_rejected subtask=%s attempt=%s outcome=%s",
         claim.subtask_id, claim.attempt, outcome,
+    )
+    RecoveryEvent.objects.create(
+        kind=RecoveryEvent.Kind.LATE_COMPLETION,
+        job_id=claim.job_id,
+        subtask_index=claim.index,
+        attempt=claim.attempt,
+        detail=f"attempt {claim.attempt} finished ({outcome}) after losing its claim; ignored",
     )
     return "late"
 

@@ -2,9 +2,11 @@
 
 import logging
 
+from django.db.models import Q
 from django.utils import timezone
 
 from jobs import registry
+from jobs.leases import lease_expiry, renewer
 from jobs.models import Job, Subtask
 
 log = logging.getLogger(__name__)
@@ -14,9 +16,33 @@ PARTIALS_BATCH = 2000
 
 
 def finalize(job_id):
-    job = Job.objects.filter(pk=job_id).values("status", "type", "params").first()
-    if job is None or job["status"] != Job.Status.FINALIZING:
+    # Take the job's lease: a second combine message waits out a live one instead of
+    # running beside it, and the reconciler resends the step if this worker dies.
+    now = timezone.now()
+    taken = (
+        Job.objects.filter(pk=job_id, status=Job.Status.FINALIZING)
+        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+        .update(lease_expires_at=lease_expiry())
+    )
+    if not taken:
         return "stale"
+    renewer.hold_job(job_id)
+    try:
+        outcome = _combine(job_id)
+    finally:
+        renewer.release_job(job_id)
+    now = timezone.now()
+    # Only the first combine to finish writes; a rerun after a crash finds the job final.
+    written = Job.objects.filter(pk=job_id, status=Job.Status.FINALIZING).update(
+        finished_at=now, status_changed_at=now, lease_expires_at=None, **outcome
+    )
+    if written:
+        log.info("event=job_finished job=%s status=%s", job_id, outcome["status"])
+    return outcome["status"] if written else "stale"
+
+
+def _combine(job_id):
+    job = Job.objects.values("type", "params").get(pk=job_id)
     partials = (
         Subtask.objects.filter(job_id=job_id, status=Subtask.Status.SUCCEEDED)
         .order_by("index")
@@ -24,16 +50,7 @@ def finalize(job_id):
         .iterator(chunk_size=PARTIALS_BATCH)
     )
     try:
-        result = registry.get(job["type"]).combine(partials, job["params"])
-        outcome = {"status": Job.Status.SUCCEEDED, "result": result}
+        return {"status": Job.Status.SUCCEEDED, "result": registry.get(job["type"]).combine(partials, job["params"])}
     except Exception as exc:
         log.exception("event=combine_failed job=%s", job_id)
-        outcome = {"status": Job.Status.FAILED, "error": f"combine failed: {type(exc).__name__}: {exc}"}
-    now = timezone.now()
-    # Only the first combine to finish writes; a rerun after a crash finds the job final.
-    written = Job.objects.filter(pk=job_id, status=Job.Status.FINALIZING).update(
-        finished_at=now, status_changed_at=now, **outcome
-    )
-    if written:
-        log.info("event=job_finished job=%s status=%s", job_id, outcome["status"])
-    return outcome["status"] if written else "stale"
+        return {"status": Job.Status.FAILED, "error": f"combine failed: {type(exc).__name__}: {exc}"}

@@ -1,9 +1,9 @@
 """Lease renewal inside the worker process, beside (not inside) the subtask's code.
 
 A running subtask's lease says "my worker is alive". A thread in each worker process
-extends the leases of the subtasks that process is running; when the process dies
+extends the leases of the subtasks (and combine steps) that process is running; when it dies
 (SIGKILL, OOM, host gone) renewal stops, the lease lapses, and the reconciler hands
-the subtask out again under a new attempt (invariant 5).
+the subtask out again under a new attempt (invariant 5), or sends the combine step again.
 """
 
 import logging
@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from jobs.models import Subtask
+from jobs.models import Job, Subtask
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 class LeaseRenewer:
     def __init__(self):
         self._held = {}
+        self._jobs = set()
         self._lock = threading.Lock()
         self._thread = None
         self._pid = None
@@ -35,6 +36,16 @@ class LeaseRenewer:
     def release(self, subtask_id):
         with self._lock:
             self._held.pop(subtask_id, None)
+
+    def hold_job(self, job_id):
+        """Renew the lease of a job whose combine step this process is running."""
+        with self._lock:
+            self._jobs.add(job_id)
+            self._ensure_thread()
+
+    def release_job(self, job_id):
+        with self._lock:
+            self._jobs.discard(job_id)
 
     def _ensure_thread(self):
         # Worker processes are forked: a thread started in the parent does not exist in
@@ -50,20 +61,26 @@ class LeaseRenewer:
         stop = threading.Event()
         while not stop.wait(interval):
             with self._lock:
-                held = list(self._held.items())
+                held, jobs = list(self._held.items()), list(self._jobs)
             try:
-                self.renew(held)
+                self.renew(held, jobs)
             except Exception:
                 log.exception("event=lease_renewal_failed subtasks=%d", len(held))
                 connection.close()
 
     @staticmethod
-    def renew(held):
-        expires = timezone.now() + timedelta(seconds=settings.LEPTON_LEASE_SECONDS)
+    def renew(held, jobs):
+        expires = lease_expiry()
         for subtask_id, attempt in held:
             Subtask.objects.filter(
                 pk=subtask_id, attempt=attempt, status=Subtask.Status.RUNNING
             ).update(lease_expires_at=expires)
+        if jobs:
+            Job.objects.filter(pk__in=jobs, status=Job.Status.FINALIZING).update(lease_expires_at=expires)
+
+
+def lease_expiry():
+    return timezone.now() + timedelta(seconds=settings.LEPTON_LEASE_SECONDS)
 
 
 renewer = LeaseRenewer()

@@ -65,6 +65,8 @@ class Job(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     #: When the status last changed; the reconciler finds stuck `finalizing` jobs by it.
     status_changed_at = models.DateTimeField(auto_now_add=True)
+    #: Held by the worker running the combine step, like a subtask's lease.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -114,7 +116,12 @@ class Subtask(models.Model):
     #: Bumped each time the subtask is handed out again; a message or completion that
     #: names an older attempt is fenced off.
     attempt = models.PositiveIntegerField(default=0)
+    #: Attempts that started in this run of the job; the retry limit counts these, and a
+    #: retry of the failed job starts them again from zero.
+    tries = models.PositiveIntegerField(default=0)
     worker = models.CharField(max_length=255, blank=True)
+    #: The worker process running it, so an operator can find (or a chaos test kill) it.
+    worker_pid = models.PositiveIntegerField(null=True, blank=True)
 
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -149,3 +156,34 @@ class Subtask(models.Model):
 
     def __str__(self):
         return f"subtask {self.job_id}/{self.index} ({self.status}, attempt {self.attempt})"
+
+
+class RecoveryEvent(models.Model):
+    """One healing action or fenced-off write: what the reconciler and the fences did.
+
+    Operators read these in admin and monitoring counts them; a steady trickle of
+    `lease_lapsed` from one worker is a sick worker.
+    """
+
+    class Kind(models.TextChoices):
+        LEASE_LAPSED = "lease_lapsed"
+        REDISPATCHED = "redispatched"
+        BROKER_RESET = "broker_reset"
+        FINALIZE_RESENT = "finalize_resent"
+        LATE_COMPLETION = "late_completion"
+        HANDED_BACK = "handed_back"
+        JOB_RETRIED = "job_retried"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.CASCADE, related_name="recovery_events")
+    subtask_index = models.PositiveIntegerField(null=True, blank=True)
+    attempt = models.PositiveIntegerField(null=True, blank=True)
+    worker = models.CharField(max_length=255, blank=True)
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.kind} job={self.job_id} subtask={self.subtask_index}"

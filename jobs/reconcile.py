@@ -3,37 +3,46 @@
 Run periodically by beat. Each scan is an indexed query over the rows still to heal
 (see the partial indexes on Subtask and Job), each action a conditional UPDATE, so
 running it twice or concurrently changes nothing twice; a duplicate message it sends
-is fenced off by the subtask's status and attempt.
+is fenced off by the subtask's status and attempt. Every healing action is logged and
+recorded as a RecoveryEvent.
 """
 
 import logging
-from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone as dt_timezone
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
-from jobs import registry
-from jobs.dispatch import finalize_message, publish, subtask_messages
+from jobs import broker, registry
+from jobs.dispatch import ROUTING_FIELDS, finalize_message, publish, publish_by_job
 from jobs.execution import Claim, record_error
-from jobs.models import Job, Subtask
+from jobs.models import Job, RecoveryEvent, Subtask
 
 log = logging.getLogger(__name__)
 
 #: Rows healed per scan and tick; a larger backlog is worked off over the next ticks.
 BATCH = 500
 
-
 def reconcile():
     """One pass; returns how many rows each healing action touched."""
     now = timezone.now()
+    reset_at, just_reset = broker.check_for_reset()
+    if just_reset:
+        log.warning("event=broker_reset_detected")
+        RecoveryEvent.objects.create(
+            kind=RecoveryEvent.Kind.BROKER_RESET,
+            detail="broker sentinel missing (flushed or restarted); queue bindings restored, queued work sent again",
+        )
+    lost_before = now - timedelta(seconds=settings.LEPTON_REDISPATCH_SECONDS)
+    if reset_at is not None:
+        # Everything queued before the broker reset lost its message.
+        lost_before = max(lost_before, datetime.fromtimestamp(reset_at, dt_timezone.utc))
     actions = {
         "lease_lapsed": requeue_lapsed_leases(now),
         "retry_due": queue_due_retries(now),
-        "redispatched": redispatch_stale_queued(now),
-        "finalize_resent": resend_stuck_finalize(now),
+        "redispatched": redispatch_lost(now, lost_before),
+        "finalize_resent": resend_stuck_finalize(now, lost_before),
     }
     for action, count in actions.items():
         if count:
@@ -41,40 +50,41 @@ def reconcile():
     return actions
 
 
-def _job_fields(prefix=""):
-    return [f"{prefix}{name}" for name in ("type", "queue", "priority", "status")]
-
-
-def _publish_by_job(rows):
-    """Publish (id, attempt) rows grouped by their job's routing."""
-    by_job = defaultdict(list)
-    for row in rows:
-        by_job[(row["job__type"], row["job__queue"], row["job__priority"])].append(
-            (row["id"], row["attempt"])
+def _events(kind, rows, detail):
+    RecoveryEvent.objects.bulk_create(
+        RecoveryEvent(
+            kind=kind,
+            job_id=row["job_id"],
+            subtask_index=row.get("index"),
+            attempt=row.get("attempt"),
+            worker=row.get("worker", ""),
+            detail=detail(row),
         )
-    messages = []
-    for (type_name, queue, priority), pairs in by_job.items():
-        messages += subtask_messages(pairs, registry.get(type_name), queue, priority)
-    publish(messages)
+        for row in rows
+    )
 
 
 def requeue_lapsed_leases(now):
     """Running subtasks whose worker stopped renewing: hand them out again, or fail them."""
     rows = list(
-        Subtask.objects.filter(status=Subtask.Status.RUNNING, lease_expires_at__lt=now)
-        .values("id", "attempt", "job_id", "index", "worker", *_job_fields("job__"))[:BATCH]
+        Subtask.objects.filter(status=Subtask.Status.RUNNING, lease_expires_at__lt=now).values(
+            "id", "attempt", "tries", "job_id", "index", "worker", "job__status", *ROUTING_FIELDS
+        )[:BATCH]
     )
     requeued = []
     for row in rows:
         lapsed = Subtask.objects.filter(
             pk=row["id"], attempt=row["attempt"], status=Subtask.Status.RUNNING, lease_expires_at__lt=now
         )
-        error = f"lease lapsed: worker {row['worker'] or '?'} stopped renewing on attempt {row['attempt']}"
+        error = (
+            f"lease lapsed: worker {row['worker'] or '?'} stopped renewing attempt {row['attempt']} "
+            "(worker lost, or killed at its hard time limit)"
+        )
         job_type = registry.get(row["job__type"])
         if row["job__status"] not in Job.ACTIVE:
             lapsed.update(status=Subtask.Status.CANCELED, finished_at=now, lease_expires_at=None)
-        elif row["attempt"] > job_type.max_retries:
-            claim = Claim(row["id"], row["attempt"], row["job_id"], row["index"], None, job_type)
+        elif row["tries"] > job_type.max_retries:
+            claim = Claim(row["id"], row["attempt"], row["job_id"], row["index"], None, job_type, row["tries"])
             record_error(claim, error, permanent=True)
         elif lapsed.update(
             status=Subtask.Status.QUEUED,
@@ -85,58 +95,73 @@ def requeue_lapsed_leases(now):
             error=error,
         ):
             requeued.append({**row, "attempt": row["attempt"] + 1})
-    _publish_by_job(requeued)
+    publish_by_job(requeued)
+    _events(
+        RecoveryEvent.Kind.LEASE_LAPSED,
+        requeued,
+        lambda row: f"lease of attempt {row['attempt'] - 1} lapsed on {row['worker'] or '?'}; queued as attempt {row['attempt']}",
+    )
     return len(rows)
 
 
 def queue_due_retries(now):
     """Retry waits are rows, not broker ETAs, so a broker loss cannot lose them."""
     rows = list(
-        Subtask.objects.filter(status=Subtask.Status.RETRY_WAIT, retry_at__lte=now)
-        .values("id", "attempt", *_job_fields("job__"))[:BATCH]
+        Subtask.objects.filter(status=Subtask.Status.RETRY_WAIT, retry_at__lte=now).values(
+            "id", "attempt", *ROUTING_FIELDS
+        )[:BATCH]
     )
     if not rows:
         return 0
-    with transaction.atomic():
-        count = Subtask.objects.filter(
-            id__in=[row["id"] for row in rows], status=Subtask.Status.RETRY_WAIT
-        ).update(status=Subtask.Status.QUEUED, queued_at=now, retry_at=None)
-    _publish_by_job(rows)
+    count = Subtask.objects.filter(
+        id__in=[row["id"] for row in rows], status=Subtask.Status.RETRY_WAIT
+    ).update(status=Subtask.Status.QUEUED, queued_at=now, retry_at=None)
+    publish_by_job(rows)
     return count
 
 
-def redispatch_stale_queued(now):
-    """Queued rows nobody claimed for a long time: their message may never have left.
+def redispatch_lost(now, lost_before):
+    """Queued rows whose message is presumed lost: sent long ago, or before a broker reset.
 
     The same attempt is sent again, so if the first message does turn up, whichever
     arrives second finds the subtask claimed and does nothing.
     """
-    cutoff = now - timedelta(seconds=settings.LEPTON_REDISPATCH_SECONDS)
     rows = list(
-        Subtask.objects.filter(status=Subtask.Status.QUEUED, queued_at__lt=cutoff)
-        .values("id", "attempt", *_job_fields("job__"))[:BATCH]
+        Subtask.objects.filter(status=Subtask.Status.QUEUED, queued_at__lt=lost_before).values(
+            "id", "attempt", "job_id", "index", *ROUTING_FIELDS
+        )[:BATCH]
     )
     if not rows:
         return 0
     Subtask.objects.filter(id__in=[row["id"] for row in rows], status=Subtask.Status.QUEUED).update(
         queued_at=now
     )
-    _publish_by_job(rows)
+    publish_by_job(rows)
+    _events(RecoveryEvent.Kind.REDISPATCHED, rows, lambda row: f"message of attempt {row['attempt']} presumed lost; sent again")
     return len(rows)
 
 
-def resend_stuck_finalize(now):
-    """Jobs left in `finalizing` (the combine worker died): enqueue combine again."""
-    cutoff = now - timedelta(seconds=settings.LEPTON_FINALIZE_STALE_SECONDS)
+def resend_stuck_finalize(now, lost_before):
+    """Jobs left in `finalizing`: their combine worker died (lease lapsed) or its message
+    was lost (sent before a broker reset, or long unanswered)."""
+    stale_before = max(lost_before, now - timedelta(seconds=settings.LEPTON_FINALIZE_STALE_SECONDS))
     jobs = list(
-        Job.objects.filter(status=Job.Status.FINALIZING, status_changed_at__lt=cutoff).values(
-            "id", "queue"
-        )[:BATCH]
+        Job.objects.filter(status=Job.Status.FINALIZING)
+        .filter(
+            Q(lease_expires_at__lt=now)
+            | Q(lease_expires_at__isnull=True, status_changed_at__lt=stale_before)
+        )
+        .values("id", "queue")[:BATCH]
     )
     if not jobs:
         return 0
     Job.objects.filter(id__in=[job["id"] for job in jobs], status=Job.Status.FINALIZING).update(
-        status_changed_at=now
+        status_changed_at=now, lease_expires_at=None
     )
     publish([finalize_message(job["id"], job["queue"]) for job in jobs])
+    _events(
+        RecoveryEvent.Kind.FINALIZE_RESENT,
+        [{"job_id": job["id"]} for job in jobs],
+        lambda row: "combine step sent again",
+    )
     return len(jobs)

@@ -41,9 +41,11 @@ class JobType:
     max_retries: int = 3
     #: Failed subtasks the job tolerates; 0 fails the job on the first one.
     max_failures: int = 0
-    #: Seconds before a subtask gets SoftTimeLimitExceeded / is killed.
-    soft_time_limit: float | None = None
+    #: Seconds a subtask may run: past it, it fails with a `timeout` error (and its worker
+    #: process survives); a subtask that ignores that is killed a few seconds later.
     time_limit: float | None = None
+    #: Whether a timeout is retried like a transient error.
+    retry_timeouts: bool = False
 
     def split(self, params):
         """Yield JSON-serialisable chunk payloads; a generator keeps huge jobs cheap to refuse."""

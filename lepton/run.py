@@ -24,7 +24,6 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connections  # noqa: E402
 
 from lepton.embedded_redis import EmbeddedRedis  # noqa: E402
-from lepton.env import env_int, env_str  # noqa: E402
 
 #: Seconds a process gets to stop after SIGTERM (workers finish or hand back subtasks).
 STOP_GRACE = 20
@@ -34,22 +33,19 @@ def process_commands():
     """The long-running processes, by name; docker-compose runs the same commands."""
     python = sys.executable
     celery = [python, "-m", "celery", "-A", "lepton"]
-    bind = env_str("LEPTON_BIND", "127.0.0.1")
-    port = env_int("LEPTON_PORT", 8000, minimum=1)
-    flower_port = env_int("LEPTON_FLOWER_PORT", 5555, minimum=1)
-    concurrency = env_int("LEPTON_WORKER_CONCURRENCY", os.cpu_count() or 2, minimum=1)
+    bind = settings.LEPTON_BIND
     return {
         "web": [
             python, "-m", "gunicorn", "lepton.wsgi",
-            "--bind", f"{bind}:{port}",
-            "--workers", str(env_int("LEPTON_WEB_WORKERS", 2, minimum=1)),
+            "--bind", f"{bind}:{settings.LEPTON_PORT}",
+            "--workers", str(settings.LEPTON_WEB_WORKERS),
             "--threads", "4",
             "--access-logfile", "-",
         ],
-        "worker": [*celery, "worker", "-n", "work@%h", "-c", str(concurrency), "--loglevel", "INFO"],
+        "worker": [*celery, "worker", "-n", "work@%h", "-c", str(settings.LEPTON_WORKER_CONCURRENCY), "--loglevel", "INFO"],
         "control": [*celery, "worker", "-n", "control@%h", "-Q", settings.CONTROL_QUEUE, "-c", "1", "--loglevel", "INFO"],
         "beat": [*celery, "beat", "--loglevel", "INFO", "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME],
-        "flower": [*celery, "flower", f"--address={bind}", f"--port={flower_port}"],
+        "flower": [*celery, "flower", f"--address={bind}", f"--port={settings.LEPTON_FLOWER_PORT}"],
     }
 
 
@@ -105,7 +101,7 @@ def main():
     log_dir = settings.DATA_DIR / "log"
     log_dir.mkdir(parents=True, exist_ok=True)
     redis = None
-    if not env_str("LEPTON_BROKER_URL"):
+    if settings.USE_EMBEDDED_REDIS:
         redis = EmbeddedRedis(settings.EMBEDDED_REDIS_SOCKET, log_dir / "redis.log")
         if settings.EMBEDDED_REDIS_SOCKET.exists() and _answers(redis):
             sys.exit(f"Another Lepton is already running from {settings.DATA_DIR}.")
@@ -119,7 +115,8 @@ def main():
         call_command("migrate", interactive=False, verbosity=0)
         password = ensure_admin()
         connections.close_all()
-        env = {**os.environ, "LEPTON_BROKER_URL": settings.BROKER_URL}
+        # REMAP_SIGTERM: SIGTERM stops a worker after a bounded grace (see jobs.shutdown).
+        env = {**os.environ, "LEPTON_BROKER_URL": settings.BROKER_URL, "REMAP_SIGTERM": "SIGQUIT"}
         for name, command in process_commands().items():
             supervisor.start(name, command, env)
         _announce(password, log_dir)
@@ -149,13 +146,11 @@ def _answers(redis):
 
 
 def _announce(password, log_dir):
-    bind = env_str("LEPTON_BIND", "127.0.0.1")
-    port = env_int("LEPTON_PORT", 8000, minimum=1)
-    flower_port = env_int("LEPTON_FLOWER_PORT", 5555, minimum=1)
+    bind = settings.LEPTON_BIND
     lines = [
         "Lepton is running. Ctrl-C stops everything.",
-        f"  web    http://{bind}:{port}/   (API: /api/, admin: /admin/)",
-        f"  flower http://{bind}:{flower_port}/",
+        f"  web    http://{bind}:{settings.LEPTON_PORT}/   (API: /api/, admin: /admin/)",
+        f"  flower http://{bind}:{settings.LEPTON_FLOWER_PORT}/",
         f"  broker {settings.BROKER_URL}",
         f"  logs   {log_dir}/",
     ]

@@ -4,6 +4,7 @@ Defaults are safe and local: SQLite and an embedded Redis under the data folder,
 DEBUG off, loopback hosts only. The README's configuration table lists them all.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -164,6 +165,7 @@ LOGGING = {
 # With no LEPTON_BROKER_URL, `make run` starts an embedded Redis on a unix socket in the
 # data folder; every process (web, workers, beat, CLI) finds it there.
 EMBEDDED_REDIS_SOCKET = DATA_DIR / "redis.sock"
+USE_EMBEDDED_REDIS = not env_str("LEPTON_BROKER_URL")
 BROKER_URL = env_str("LEPTON_BROKER_URL") or f"redis+socket://{EMBEDDED_REDIS_SOCKET}"
 
 LEPTON_QUEUES = env_list("LEPTON_QUEUES", ["default", "cpu", "io"])
@@ -195,9 +197,13 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [Queue(name) for name in [*LEPTON_QUEUES, CONTROL_QUEUE]]
 CELERY_TASK_ROUTES = {"jobs.tasks.reconcile": {"queue": CONTROL_QUEUE}}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# With REMAP_SIGTERM=SIGQUIT in the worker's environment (make run, compose and the tests
+# set it), SIGTERM lets running subtasks finish for this long; jobs.shutdown hands back
+# the rest at once.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env_float("LEPTON_SHUTDOWN_GRACE_SECONDS", 10.0, minimum=0.0)
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
-RECONCILE_INTERVAL = env_float("LEPTON_RECONCILE_SECONDS", 2.0, minimum=0.1)
+RECONCILE_INTERVAL = env_float("LEPTON_RECONCILE_SECONDS", 1.0, minimum=0.1)
 CELERY_BEAT_SCHEDULE = {
     "reconcile": {
         "task": "jobs.tasks.reconcile",
@@ -229,3 +235,10 @@ LEPTON_RETRY_BASE_SECONDS = env_float("LEPTON_RETRY_BASE_SECONDS", 0.5, minimum=
 LEPTON_RETRY_MAX_SECONDS = env_float("LEPTON_RETRY_MAX_SECONDS", 30.0, minimum=0.0)
 #: User the CLI submits as when --user is not given.
 LEPTON_CLI_USER = env_str("LEPTON_CLI_USER", "admin")
+
+# --- Processes started by `make run` (docker-compose sets its own) ------------------
+LEPTON_BIND = env_str("LEPTON_BIND", "127.0.0.1")
+LEPTON_PORT = env_int("LEPTON_PORT", 8000, minimum=1)
+LEPTON_FLOWER_PORT = env_int("LEPTON_FLOWER_PORT", 5555, minimum=1)
+LEPTON_WEB_WORKERS = env_int("LEPTON_WEB_WORKERS", 2, minimum=1)
+LEPTON_WORKER_CONCURRENCY = env_int("LEPTON_WORKER_CONCURRENCY", os.cpu_count() or 2, minimum=1)

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from jobs import registry
 from jobs.api.parsers import LimitedJSONParser
 from jobs.api.serializers import JobSerializer, JobTypeSerializer, SubmitSerializer, SubtaskSerializer
-from jobs.control import cancel_job
+from jobs.control import cancel_job, retry_job
 from jobs.models import Job
 from jobs.submit import submit_job
 
@@ -52,6 +52,16 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         if not cancel_job(job.pk):
             return Response(
                 {"status": [f"The job is already {job.status}; only an active job can be canceled."]},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(JobSerializer(self.get_queryset().get(pk=job.pk)).data)
+
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        job = self.get_object()
+        if not retry_job(job.pk):
+            return Response(
+                {"status": [f"The job is {job.status}; only a failed job can be retried."]},
                 status=status.HTTP_409_CONFLICT,
             )
         return Response(JobSerializer(self.get_queryset().get(pk=job.pk)).data)

@@ -1,0 +1,37 @@
+"""Noticing that the broker lost its data, and restoring what Lepton needs from it.
+
+A Redis that restarts without persistence, or is flushed, silently drops every queued
+message and kombu's queue bindings (after which publishes to a queue fall into kombu's
+dead-letter list). The database still knows what is queued (invariant 1); this module
+tells the reconciler when to send it all again. A sentinel key marks "the broker
+remembers us": when it is missing, the broker was reset at about that moment.
+"""
+
+import time
+
+from celery import current_app
+
+SENTINEL_KEY = "lepton:broker-sentinel"
+RESET_AT_KEY = "lepton:broker-reset-at"
+
+
+def check_for_reset():
+    """(epoch seconds of the latest broker reset seen, or None; whether this call found it).
+
+    On finding a reset it restores the queue bindings at once, so messages sent from now
+    on are routed again; the caller re-sends what was queued before this moment.
+    Transports other than Redis keep their queues across restarts and report no reset.
+    """
+    app = current_app
+    with app.connection_for_write() as connection:
+        client = getattr(connection.default_channel, "client", None)
+        if client is None or not hasattr(client, "set"):
+            return None, False
+        found = bool(client.set(SENTINEL_KEY, "1", nx=True))
+        if found:
+            channel = connection.default_channel
+            for queue in app.amqp.queues.values():
+                queue(channel).declare()
+            client.set(RESET_AT_KEY, repr(time.time()))
+        reset_at = client.get(RESET_AT_KEY)
+    return (float(reset_at) if reset_at else None), found
