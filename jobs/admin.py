@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 
 from jobs.control import cancel_job, retry_job
-from jobs.models import Job, RecoveryEvent, Subtask
+from jobs import quarantine
+from jobs.models import Job, RecoveryEvent, Subtask, Worker
 
 
 @admin.register(Job)
@@ -49,3 +50,19 @@ class RecoveryEventAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(Worker)
+class WorkerAdmin(admin.ModelAdmin):
+    list_display = ["hostname", "queues", "consuming", "concurrency", "last_seen_at", "quarantined_until", "quarantine_reason"]
+    readonly_fields = [field.name for field in Worker._meta.fields]
+    search_fields = ["hostname"]
+    actions = ["release_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Release selected workers from quarantine")
+    def release_selected(self, request, queryset):
+        released = sum(quarantine.release(pk) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Released {released} worker(s); they rejoin their queues within seconds.", messages.SUCCESS)

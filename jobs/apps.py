@@ -7,6 +7,7 @@ class JobsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from jobs import registry, shutdown  # noqa: F401  (shutdown connects a worker signal)
+        # shutdown and workers connect Celery worker signals.
+        from jobs import registry, shutdown, workers  # noqa: F401
 
         registry.load(settings.LEPTON_JOB_TYPE_MODULES)

@@ -1,11 +1,11 @@
 """Changing a job's course: cancel, fail when too many subtasks fail, retry when failed."""
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from jobs import registry
 from jobs.dispatch import finalize_message, publish_on_commit, queue_pending, subtask_messages
+from jobs.load import job_window
 from jobs.models import Job, RecoveryEvent, Subtask
 
 
@@ -58,7 +58,7 @@ def retry_job(job_id):
             Job.objects.filter(pk=job_id).update(status=Job.Status.FINALIZING)
             publish_on_commit([finalize_message(job_id, job["queue"])])
         else:
-            pairs = queue_pending(job_id, settings.LEPTON_JOB_WINDOW)
+            pairs = queue_pending(job_id, job_window())
             publish_on_commit(subtask_messages(pairs, registry.get(job["type"]), job["queue"], job["priority"]))
         RecoveryEvent.objects.create(
             kind=RecoveryEvent.Kind.JOB_RETRIED, job_id=job_id, detail=f"{rerun} subtask(s) to run again"

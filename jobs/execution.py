@@ -26,6 +26,7 @@ from jobs.dispatch import finalize_message, publish_on_commit, queue_pending, su
 from jobs.leases import lease_expiry, renewer
 from jobs.models import Job, RecoveryEvent, Subtask
 from jobs.registry import PermanentError, SubtaskContext
+from jobs.workers import attempts
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +49,16 @@ def run(subtask_id, attempt, worker):
     claim = _claim(subtask_id, attempt, worker)
     if claim is None:
         return "stale"
-    renewer.hold(subtask_id, attempt)
+    outcome = _execute(claim)
+    # A late outcome (claim lost meanwhile) counts as an attempt, neither success nor failure.
+    attempts.record(worker, {"succeeded": "succeeded", "failed": "failed", "retry": "failed"}.get(outcome))
+    return outcome
+
+
+def _execute(claim):
+    renewer.hold(claim.subtask_id, claim.attempt)
     try:
-        ctx = SubtaskContext(job_id=claim.job_id, index=claim.index, attempt=attempt)
+        ctx = SubtaskContext(job_id=claim.job_id, index=claim.index, attempt=claim.attempt)
         result = claim.job_type.process(claim.payload, ctx)
     except SoftTimeLimitExceeded:
         error = f"timeout: the subtask ran past its time limit of {claim.job_type.time_limit}s"
@@ -60,7 +68,7 @@ def run(subtask_id, attempt, worker):
     except Exception as exc:
         return record_error(claim, _describe(exc), permanent=False)
     finally:
-        renewer.release(subtask_id)
+        renewer.release(claim.subtask_id)
     return _record_success(claim, result)
 
 
@@ -86,15 +94,20 @@ def _claim(subtask_id, attempt, worker):
         Job.objects.filter(pk=row["job_id"], status=Job.Status.QUEUED).update(
             status=Job.Status.RUNNING, started_at=now, status_changed_at=now
         )
-    return Claim(
+    claim = Claim(
         subtask_id=subtask_id,
         attempt=attempt,
         job_id=row["job_id"],
         index=row["index"],
         payload=row["payload"],
-        job_type=registry.get(row["job__type"]),
+        job_type=registry.find(row["job__type"]),
         tries=row["tries"],
     )
+    if claim.job_type is None:
+        # A worker deployed without this job type: say so on the row rather than crash.
+        record_error(claim, f"job type {row['job__type']!r} is not installed on worker {worker}", permanent=True)
+        return None
+    return claim
 
 
 def _fenced(claim):
@@ -200,7 +213,7 @@ def _advance(job_id, job=None):
 
 def _describe(exc):
     """`Type: message` plus where in the job type it was raised: enough to diagnose, bounded."""
-    # The first frame is `run` above; the rest are the job type's own.
+    # The first frame is `_execute` above; the rest are the job type's own.
     frames = traceback.extract_tb(exc.__traceback__)[1:][-3:]
     where = "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}" for f in frames)
     text = f"{type(exc).__name__}: {exc}" + (f" (at {where})" if where else "")

@@ -1,5 +1,7 @@
 """Lease renewal inside the worker process, beside (not inside) the subtask's code.
 
+The same thread flushes the process's attempt counts (jobs.workers).
+
 A running subtask's lease says "my worker is alive". A thread in each worker process
 extends the leases of the subtasks (and combine steps) that process is running; when it dies
 (SIGKILL, OOM, host gone) renewal stops, the lease lapses, and the reconciler hands
@@ -16,6 +18,7 @@ from django.db import connection
 from django.utils import timezone
 
 from jobs.models import Job, Subtask
+from jobs.workers import attempts
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,7 @@ class LeaseRenewer:
                 held, jobs = list(self._held.items()), list(self._jobs)
             try:
                 self.renew(held, jobs)
+                attempts.flush()
             except Exception:
                 log.exception("event=lease_renewal_failed subtasks=%d", len(held))
                 connection.close()

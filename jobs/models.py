@@ -80,6 +80,12 @@ class Job(models.Model):
         indexes = [
             # The API's job list: one owner's jobs, newest first, optionally by status.
             models.Index(fields=["owner", "-created_at"], name="job_owner_created"),
+            # Admission control: active jobs, per owner and in all.
+            models.Index(
+                fields=["owner"],
+                condition=Q(status__in=["queued", "running", "finalizing"]),
+                name="job_active_owner",
+            ),
             # Reconciler: jobs stuck in finalizing.
             models.Index(
                 fields=["status_changed_at"],
@@ -187,3 +193,47 @@ class RecoveryEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} job={self.job_id} subtask={self.subtask_index}"
+
+
+class Worker(models.Model):
+    """A Celery worker as it last reported itself (jobs.workers writes the heartbeat)."""
+
+    hostname = models.CharField(max_length=255, unique=True)
+    #: Queues it was started to consume, and those it consumes now (fewer in quarantine).
+    queues = models.JSONField(default=list)
+    consuming = models.JSONField(default=list)
+    concurrency = models.PositiveIntegerField(default=0)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField(db_index=True)
+    #: In the future: the worker is kept off its queues for failing too often
+    #: (jobs.quarantine). In the past: when it was released; its failure rate is counted
+    #: again from then on.
+    quarantined_until = models.DateTimeField(null=True, blank=True)
+    quarantine_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["hostname"]
+
+    def __str__(self):
+        return self.hostname
+
+
+class WorkerMinute(models.Model):
+    """Subtask attempts per worker per minute: the window behind P_n = failed / attempted."""
+
+    hostname = models.CharField(max_length=255)
+    minute = models.DateTimeField()
+    attempted = models.PositiveIntegerField(default=0)
+    succeeded = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hostname", "minute"], name="worker_minute_unique"),
+        ]
+        # Window queries: every worker's rows since a given minute.
+        indexes = [models.Index(fields=["minute"], name="worker_minute_time")]
+
+    def __str__(self):
+        return f"{self.hostname} {self.minute:%H:%M}"

@@ -18,6 +18,7 @@ from jobs import broker, registry
 from jobs.dispatch import ROUTING_FIELDS, finalize_message, publish, publish_by_job
 from jobs.execution import Claim, record_error
 from jobs.models import Job, RecoveryEvent, Subtask
+from jobs.workers import add_attempts
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,9 @@ def requeue_lapsed_leases(now):
             "(worker lost, or killed at its hard time limit)"
         )
         job_type = registry.get(row["job__type"])
+        if row["worker"]:
+            # The attempt died with its worker: a failure in that worker's P_n.
+            add_attempts(row["worker"], now.replace(second=0, microsecond=0), attempted=1, failed=1)
         if row["job__status"] not in Job.ACTIVE:
             lapsed.update(status=Subtask.Status.CANCELED, finished_at=now, lease_expires_at=None)
         elif row["tries"] > job_type.max_retries:

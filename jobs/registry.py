@@ -78,6 +78,11 @@ def get(name):
     return _registry[name]
 
 
+def find(name):
+    """The registered job type called `name`, or None."""
+    return _registry.get(name)
+
+
 def all_types():
     return [_registry[name] for name in sorted(_registry)]
 

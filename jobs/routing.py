@@ -15,12 +15,14 @@ MESSAGE_PRIORITY = {Priority.HIGH: 3, Priority.NORMAL: 6, Priority.LOW: 9}
 
 
 def queue_for(job_type):
-    if job_type.queue not in settings.LEPTON_QUEUES:
+    """The type's resource class, unless LEPTON_ROUTES sends it elsewhere."""
+    queue = settings.LEPTON_ROUTES.get(job_type.name, job_type.queue)
+    if queue not in settings.LEPTON_QUEUES:
         raise ImproperlyConfigured(
-            f"job type {job_type.name!r} routes to queue {job_type.queue!r}, "
+            f"job type {job_type.name!r} routes to queue {queue!r}, "
             f"which is not in LEPTON_QUEUES {settings.LEPTON_QUEUES}"
         )
-    return job_type.queue
+    return queue
 
 
 def message_priority(priority):

@@ -11,7 +11,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jobs import registry
+from jobs.admission import admit
 from jobs.dispatch import finalize_message, publish_on_commit, subtask_messages
+from jobs.load import job_window
 from jobs.models import Job, Priority, Subtask
 from jobs.routing import queue_for
 
@@ -29,7 +31,10 @@ class SubmissionError(Exception):
 
 
 def submit_job(owner, type_name, params, priority=Priority.NORMAL, idempotency_key=None):
-    """Create a job; returns (job, created). A repeated idempotency key returns the first job."""
+    """Create a job; returns (job, created). A repeated idempotency key returns the first job.
+
+    Raises SubmissionError for invalid input and admission.AdmissionRefused over a limit.
+    """
     job_type = _job_type(type_name)
     if priority not in Priority.values:
         raise SubmissionError({"priority": [f"Must be one of {', '.join(Priority.values)}."]})
@@ -104,8 +109,9 @@ def _replay(existing, type_name, cleaned, priority):
 def _create(owner, job_type, cleaned, priority, idempotency_key, payloads):
     queue = queue_for(job_type)
     now = timezone.now()
-    window = settings.LEPTON_JOB_WINDOW
+    window = job_window()
     with transaction.atomic():
+        admit(owner, len(payloads))
         job = Job.objects.create(
             owner=owner,
             type=job_type.name,

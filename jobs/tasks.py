@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from jobs import execution, finalize, reconcile as reconciler
+from jobs import execution, finalize, quarantine, reconcile as reconciler
 
 
 @shared_task(name="jobs.tasks.run_subtask", bind=True)
@@ -18,3 +18,8 @@ def finalize_job(job_id):
 @shared_task(name="jobs.tasks.reconcile")
 def reconcile():
     return reconciler.reconcile()
+
+
+@shared_task(name="jobs.tasks.review_workers")
+def review_workers():
+    return quarantine.review()

@@ -50,3 +50,14 @@ def env_list(name, default):
     if raw is None or raw.strip() == "":
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_mapping(name, default):
+    """`key=value,key=value` into a dict."""
+    mapping = dict(default)
+    for item in env_list(name, []):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ImproperlyConfigured(f"{name}: {item!r} is not key=value")
+        mapping[key.strip()] = value.strip()
+    return mapping

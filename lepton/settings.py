@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from kombu import Queue
 
-from lepton.env import env_bool, env_float, env_int, env_list, env_str
+from lepton.env import env_bool, env_float, env_int, env_list, env_mapping, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("LEPTON_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -133,6 +133,16 @@ WHITENOISE_USE_FINDERS = True
 
 LOGIN_URL = "admin:login"
 
+# API throttling counts requests in this cache. The default is per process; point
+# LEPTON_CACHE_URL at Redis (redis://host:6379/1) to share counts between web processes.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("LEPTON_CACHE_URL")}
+        if env_str("LEPTON_CACHE_URL")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # Largest request body accepted; a `stats` job of a million numbers fits.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("LEPTON_MAX_REQUEST_BYTES", 32 * 1024 * 1024, minimum=1024)
 
@@ -147,6 +157,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "jobs.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": env_str("LEPTON_API_RATE", "1200/minute")},
 }
 
 LOGGING = {
@@ -195,7 +207,10 @@ CELERY_WORKER_SEND_TASK_EVENTS = env_bool("LEPTON_TASK_EVENTS", True)
 CELERY_TASK_SEND_SENT_EVENT = False
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [Queue(name) for name in [*LEPTON_QUEUES, CONTROL_QUEUE]]
-CELERY_TASK_ROUTES = {"jobs.tasks.reconcile": {"queue": CONTROL_QUEUE}}
+CELERY_TASK_ROUTES = {
+    "jobs.tasks.reconcile": {"queue": CONTROL_QUEUE},
+    "jobs.tasks.review_workers": {"queue": CONTROL_QUEUE},
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # With REMAP_SIGTERM=SIGQUIT in the worker's environment (make run, compose and the tests
 # set it), SIGTERM lets running subtasks finish for this long; jobs.shutdown hands back
@@ -211,6 +226,11 @@ CELERY_BEAT_SCHEDULE = {
         # A tick nobody ran in time is superseded by the next one.
         "options": {"expires": RECONCILE_INTERVAL * 5},
     },
+    "review-workers": {
+        "task": "jobs.tasks.review_workers",
+        "schedule": 5.0,
+        "options": {"expires": 25.0},
+    },
 }
 
 # --- The pipeline -------------------------------------------------------------------
@@ -223,7 +243,8 @@ LEPTON_JOB_TYPE_MODULES = [
 ]
 LEPTON_MAX_SUBTASKS_PER_JOB = env_int("LEPTON_MAX_SUBTASKS_PER_JOB", 100_000, minimum=1)
 #: Subtasks of one job in the broker at once; each completion dispatches the next.
-LEPTON_JOB_WINDOW = env_int("LEPTON_JOB_WINDOW", 200, minimum=1)
+#: 0 derives it from the live workers' total concurrency (jobs.load.job_window).
+LEPTON_JOB_WINDOW = env_int("LEPTON_JOB_WINDOW", 0, minimum=0)
 #: A running subtask's lease; its worker renews it every third of this.
 LEPTON_LEASE_SECONDS = env_float("LEPTON_LEASE_SECONDS", 12.0, minimum=1.0)
 #: A queued subtask unclaimed this long has its message sent again (the first copy
@@ -233,6 +254,22 @@ LEPTON_REDISPATCH_SECONDS = env_float("LEPTON_REDISPATCH_SECONDS", 120.0, minimu
 LEPTON_FINALIZE_STALE_SECONDS = env_float("LEPTON_FINALIZE_STALE_SECONDS", 60.0, minimum=1.0)
 LEPTON_RETRY_BASE_SECONDS = env_float("LEPTON_RETRY_BASE_SECONDS", 0.5, minimum=0.0)
 LEPTON_RETRY_MAX_SECONDS = env_float("LEPTON_RETRY_MAX_SECONDS", 30.0, minimum=0.0)
+#: Workers report a heartbeat this often; one silent for three beats is not live.
+LEPTON_WORKER_HEARTBEAT_SECONDS = env_float("LEPTON_WORKER_HEARTBEAT_SECONDS", 5.0, minimum=0.5)
+#: Flaky-node quarantine (jobs.quarantine).
+LEPTON_QUARANTINE_THRESHOLD = env_float("LEPTON_QUARANTINE_THRESHOLD", 0.5, minimum=0.0)
+LEPTON_QUARANTINE_MIN_ATTEMPTS = env_int("LEPTON_QUARANTINE_MIN_ATTEMPTS", 20, minimum=1)
+LEPTON_QUARANTINE_WINDOW_SECONDS = env_int("LEPTON_QUARANTINE_WINDOW_SECONDS", 600, minimum=60)
+LEPTON_QUARANTINE_COOLDOWN_SECONDS = env_int("LEPTON_QUARANTINE_COOLDOWN_SECONDS", 300, minimum=1)
+
+#: Admission control (jobs.admission): over a limit, a submission is refused with 429.
+LEPTON_MAX_ACTIVE_JOBS_PER_USER = env_int("LEPTON_MAX_ACTIVE_JOBS_PER_USER", 50, minimum=1)
+LEPTON_MAX_OUTSTANDING_SUBTASKS_PER_USER = env_int("LEPTON_MAX_OUTSTANDING_SUBTASKS_PER_USER", 500_000, minimum=1)
+LEPTON_MAX_OUTSTANDING_SUBTASKS = env_int("LEPTON_MAX_OUTSTANDING_SUBTASKS", 2_000_000, minimum=1)
+#: Seconds a refused client is told to wait (the Retry-After header).
+LEPTON_ADMISSION_RETRY_AFTER = env_int("LEPTON_ADMISSION_RETRY_AFTER", 10, minimum=1)
+#: Job type -> queue overrides, e.g. "primes=cpu,wordcount=io"; the type's own queue otherwise.
+LEPTON_ROUTES = env_mapping("LEPTON_ROUTES", {})
 #: User the CLI submits as when --user is not given.
 LEPTON_CLI_USER = env_str("LEPTON_CLI_USER", "admin")
 

@@ -12,10 +12,13 @@ from pathlib import Path
 import pytest
 import redis
 
+from jobs import registry
 from jobs.models import Job
 from lepton.celery import app as celery_app
 from lepton.embedded_redis import EmbeddedRedis
 from tests.processes import database_url, start_beat, start_worker
+
+TEST_JOB_TYPES = "tests.integration.jobtypes"
 
 #: Worker settings that make the suite quick: fast reconciler ticks and short backoff.
 FAST_ENV = {
@@ -24,7 +27,11 @@ FAST_ENV = {
     "LEPTON_RETRY_MAX_SECONDS": "0.5",
     "LEPTON_TASK_EVENTS": "false",
     "REMAP_SIGTERM": "SIGQUIT",
+    "LEPTON_WORKER_HEARTBEAT_SECONDS": "1",
+    "LEPTON_QUARANTINE_MIN_ATTEMPTS": "5",
+    "LEPTON_JOB_TYPE_MODULES": TEST_JOB_TYPES,
 }
+registry.load([TEST_JOB_TYPES])
 
 
 @dataclass

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from jobs.admission import AdmissionRefused
 from jobs.models import Job
 from jobs.submit import SubmissionError, submit_job
 
@@ -36,6 +37,8 @@ class Command(BaseCommand):
             job, _ = submit_job(owner, type, params, priority, idempotency_key)
         except SubmissionError as exc:
             raise CommandError(f"rejected: {json.dumps(exc.errors)}") from None
+        except AdmissionRefused as exc:
+            raise CommandError(f"refused: {exc.message} Retry in {exc.retry_after}s.") from None
         if not wait:
             self.stdout.write(str(job.pk))
             return

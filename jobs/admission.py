@@ -1,0 +1,70 @@
+"""Admission control at the front door: API, CLI and web form all submit through it.
+
+Over a limit the submission is refused before anything is written (a 429 with
+Retry-After at the API). The per-user checks run under a lock on the user's row, so two
+concurrent submissions cannot both slip under a per-user limit; the global ceiling is
+checked the same way but across users it is a soft bound.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import F, Sum
+
+from jobs.models import Job
+
+
+class AdmissionRefused(Exception):
+    def __init__(self, limit, value, message, retry_after):
+        super().__init__(message)
+        self.limit = limit
+        self.value = value
+        self.message = message
+        self.retry_after = retry_after
+
+    def as_response_body(self):
+        return {"detail": self.message, "limit": self.limit, "value": self.value}
+
+
+@dataclass(frozen=True)
+class Limit:
+    setting: str
+    describe: str
+
+    @property
+    def value(self):
+        return getattr(settings, self.setting)
+
+
+ACTIVE_JOBS = Limit("LEPTON_MAX_ACTIVE_JOBS_PER_USER", "active jobs per user")
+USER_SUBTASKS = Limit("LEPTON_MAX_OUTSTANDING_SUBTASKS_PER_USER", "outstanding subtasks per user")
+GLOBAL_SUBTASKS = Limit("LEPTON_MAX_OUTSTANDING_SUBTASKS", "outstanding subtasks on the platform")
+
+
+def _outstanding(jobs):
+    return jobs.aggregate(n=Sum(F("total") - F("done") - F("failed")))["n"] or 0
+
+
+def admit(owner, new_subtasks):
+    """Raise AdmissionRefused if a job of `new_subtasks` would break a limit.
+
+    Call inside the transaction that creates the job.
+    """
+    get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+    active = Job.objects.filter(status__in=Job.ACTIVE)
+    mine = active.filter(owner=owner)
+    _check(ACTIVE_JOBS, mine.count() + 1)
+    _check(USER_SUBTASKS, _outstanding(mine) + new_subtasks)
+    _check(GLOBAL_SUBTASKS, _outstanding(active) + new_subtasks)
+
+
+def _check(limit, would_be):
+    if would_be > limit.value:
+        raise AdmissionRefused(
+            limit.setting,
+            limit.value,
+            f"Over the limit of {limit.value} {limit.describe} ({limit.setting}); "
+            "retry when earlier jobs have finished.",
+            settings.LEPTON_ADMISSION_RETRY_AFTER,
+        )

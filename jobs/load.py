@@ -1,0 +1,46 @@
+"""Load as routing and admission see it: broker queue depths, outstanding work, window size.
+
+Monitoring reads the same functions, so the health page and the dispatcher agree.
+"""
+
+from celery import current_app
+from django.conf import settings
+from django.db.models import Count, F, Sum
+from django.utils import timezone
+
+from jobs.models import Job
+from jobs.quarantine import live_workers
+
+
+def broker_depths():
+    """{queue: messages waiting in the broker}, all priority levels together."""
+    app = current_app
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        return {
+            name: channel.queue_declare(queue=name, passive=True).message_count
+            for name in [*settings.LEPTON_QUEUES, settings.CONTROL_QUEUE]
+        }
+
+
+def outstanding_by_queue():
+    """{queue: {"jobs", "subtasks"}}: active jobs and their unfinished subtasks, from the rows."""
+    rows = (
+        Job.objects.filter(status__in=Job.ACTIVE)
+        .values("queue")
+        .annotate(jobs=Count("id"), subtasks=Sum(F("total") - F("done") - F("failed")))
+    )
+    return {row["queue"]: {"jobs": row["jobs"], "subtasks": row["subtasks"] or 0} for row in rows}
+
+
+def total_concurrency():
+    """Pool processes of the live workers, or this machine's configured concurrency if none report."""
+    reported = sum(w.concurrency for w in live_workers(timezone.now()))
+    return reported or settings.LEPTON_WORKER_CONCURRENCY
+
+
+def job_window():
+    """Subtasks one job may have in the broker: LEPTON_JOB_WINDOW, or by default four per
+    pool process (enough that a process finishing one always finds the next waiting, few
+    enough that a job submitted later waits behind at most that many)."""
+    return settings.LEPTON_JOB_WINDOW or max(8, 4 * total_concurrency())

@@ -1,0 +1,99 @@
+"""What each worker reports about itself: a heartbeat row and per-minute attempt counts.
+
+The worker's main process writes its Worker row every few seconds (hostname, the queues
+it should consume and those it does consume, concurrency). Each pool process counts its
+subtask attempts in memory; the lease-renewer thread flushes the counts into
+WorkerMinute rows, so recording an outcome costs no database round trip.
+"""
+
+import logging
+import os
+import threading
+from collections import Counter
+
+from celery.signals import worker_ready
+from django.conf import settings
+from django.db import IntegrityError, connection
+from django.db.models import F
+from django.utils import timezone
+
+from jobs.models import Worker, WorkerMinute
+
+log = logging.getLogger(__name__)
+
+OUTCOMES = ("succeeded", "failed")
+
+
+class AttemptCounter:
+    """Outcomes of attempts in this process, by (hostname, minute), until flushed."""
+
+    def __init__(self):
+        self._counts = Counter()
+        self._lock = threading.Lock()
+
+    def record(self, hostname, outcome):
+        minute = timezone.now().replace(second=0, microsecond=0)
+        with self._lock:
+            self._counts[(hostname, minute, "attempted")] += 1
+            if outcome in OUTCOMES:
+                self._counts[(hostname, minute, outcome)] += 1
+
+    def flush(self):
+        with self._lock:
+            counts, self._counts = self._counts, Counter()
+        rows = {}
+        for (hostname, minute, field), n in counts.items():
+            rows.setdefault((hostname, minute), {})[field] = n
+        for (hostname, minute), deltas in rows.items():
+            add_attempts(hostname, minute, **deltas)
+
+
+def add_attempts(hostname, minute, **deltas):
+    increments = {field: F(field) + n for field, n in deltas.items()}
+    if WorkerMinute.objects.filter(hostname=hostname, minute=minute).update(**increments):
+        return
+    try:
+        WorkerMinute.objects.create(hostname=hostname, minute=minute, **deltas)
+    except IntegrityError:
+        # Another process of the same worker created the row first.
+        WorkerMinute.objects.filter(hostname=hostname, minute=minute).update(**increments)
+
+
+attempts = AttemptCounter()
+
+
+@worker_ready.connect
+def start_heartbeat(sender, **kwargs):
+    consumer = sender
+    thread = threading.Thread(
+        target=_heartbeat_loop, args=(consumer,), name="lepton-worker-heartbeat", daemon=True
+    )
+    thread.start()
+
+
+def _heartbeat_loop(consumer):
+    stop = threading.Event()
+    started = timezone.now()
+    while True:
+        try:
+            beat(consumer, started)
+        except Exception:
+            log.exception("event=heartbeat_failed worker=%s", consumer.hostname)
+            connection.close()
+        if stop.wait(settings.LEPTON_WORKER_HEARTBEAT_SECONDS):
+            return
+
+
+def beat(consumer, started):
+    task_consumer = consumer.task_consumer
+    Worker.objects.update_or_create(
+        hostname=consumer.hostname,
+        defaults={
+            "queues": sorted(consumer.app.amqp.queues.consume_from),
+            "consuming": sorted(q.name for q in task_consumer.queues) if task_consumer else [],
+            "concurrency": consumer.pool.num_processes if consumer.pool else 0,
+            "pid": os.getpid(),
+            "started_at": started,
+            "last_seen_at": timezone.now(),
+        },
+    )

@@ -1,0 +1,19 @@
+"""Test-only job types, loaded into test workers with LEPTON_JOB_TYPE_MODULES."""
+
+import os
+
+from jobs.jobtypes.diagnostic import Diagnostic
+from jobs.registry import TransientError, register
+
+
+@register
+class FlakyWorker(Diagnostic):
+    """Diagnostic work that fails on any worker started with LEPTON_TEST_FAULTY=1."""
+
+    name = "flaky_worker"
+    description = "Fails every attempt on a faulty worker, succeeds elsewhere."
+
+    def process(self, payload, ctx):
+        if os.environ.get("LEPTON_TEST_FAULTY") == "1":
+            raise TransientError("this worker is faulty")
+        return super().process(payload, ctx)
