@@ -2,14 +2,14 @@
 
 from django import forms
 
-from jobs.fields import ListField, NumberField
+from jobs.fields import ListField
 
+# Most specific first: FloatField is a subclass of IntegerField.
 _TYPES = [
     (ListField, "array"),
     (forms.BooleanField, "boolean"),
-    (forms.IntegerField, "integer"),
-    (NumberField, "number"),
     (forms.FloatField, "number"),
+    (forms.IntegerField, "integer"),
     (forms.ChoiceField, "string"),
     (forms.CharField, "string"),
 ]

@@ -4,14 +4,12 @@ Every object is looked up within the requesting user's own jobs, so another user
 job is a 404, never a 403 that would confirm it exists.
 """
 
-from django.shortcuts import get_object_or_404
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from jobs import registry
-from jobs.api.parsers import LimitedJSONParser
 from jobs.api.serializers import JobSerializer, JobTypeSerializer, SubmitSerializer, SubtaskSerializer
 from jobs.control import cancel_job, retry_job
 from jobs.models import Job
@@ -20,7 +18,6 @@ from jobs.submit import submit_job
 
 class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = JobSerializer
-    parser_classes = [LimitedJSONParser]
 
     def get_queryset(self):
         jobs = Job.objects.filter(owner=self.request.user).with_running()
@@ -68,8 +65,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     @action(detail=True, methods=["get"])
     def subtasks(self, request, pk=None):
-        job = get_object_or_404(Job.objects.filter(owner=request.user), pk=pk)
-        page = self.paginate_queryset(job.subtasks.order_by("index"))
+        page = self.paginate_queryset(self.get_object().subtasks.order_by("index"))
         return self.get_paginated_response(SubtaskSerializer(page, many=True).data)
 
 

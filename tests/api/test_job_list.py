@@ -1,0 +1,76 @@
+"""GET /api/jobs/: the caller's own jobs, newest first, paginated, filterable."""
+
+from datetime import timedelta
+
+from jobs.control import cancel_job
+from jobs.models import Job
+
+
+def listed_ids(response):
+    assert response.status_code == 200
+    return [job["id"] for job in response.json()["results"]]
+
+
+def test_it_lists_only_the_callers_jobs(api, make_job, stranger):
+    mine = [make_job(), make_job()]
+    make_job(user=stranger)
+
+    response = api.get("/api/jobs/")
+
+    assert response.json()["count"] == 2
+    assert sorted(listed_ids(response)) == sorted(job.pk for job in mine)
+
+
+def test_each_listed_job_has_the_same_shape_as_its_detail(api, job):
+    listed = api.get("/api/jobs/").json()["results"]
+
+    assert listed == [api.get(f"/api/jobs/{job.pk}/").json()]
+
+
+def test_it_lists_the_newest_job_first(api, make_job):
+    oldest, newest, middle = make_job(), make_job(), make_job()
+    now = newest.created_at
+    for job, age in ((oldest, 2), (middle, 1), (newest, 0)):
+        Job.objects.filter(pk=job.pk).update(created_at=now - timedelta(minutes=age))
+
+    assert listed_ids(api.get("/api/jobs/")) == [newest.pk, middle.pk, oldest.pk]
+
+
+def test_it_filters_by_status(api, make_job):
+    canceled, queued = make_job(), make_job()
+    cancel_job(canceled.pk)
+
+    assert listed_ids(api.get("/api/jobs/?status=canceled")) == [canceled.pk]
+    assert listed_ids(api.get("/api/jobs/?status=queued")) == [queued.pk]
+    assert listed_ids(api.get("/api/jobs/?status=succeeded")) == []
+
+
+def test_it_filters_by_type(api, make_job):
+    primes = make_job("primes", {"start": 0, "end": 10})
+    make_job("diagnostic")
+
+    assert listed_ids(api.get("/api/jobs/?type=primes")) == [primes.pk]
+    assert listed_ids(api.get("/api/jobs/?type=stats")) == []
+
+
+def test_it_rejects_an_unknown_status_filter_naming_the_parameter(api, job):
+    response = api.get("/api/jobs/?status=done")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": ["Must be one of queued, running, finalizing, succeeded, failed, canceled."]
+    }
+
+
+def test_it_pages_fifty_jobs_at_a_time(settings, api, make_job):
+    settings.LEPTON_MAX_ACTIVE_JOBS_PER_USER = 55
+    ids = [make_job().pk for _ in range(55)]
+
+    first = api.get("/api/jobs/")
+    second = api.get(first.json()["next"])
+
+    assert first.json()["count"] == 55
+    assert first.json()["previous"] is None
+    assert "page=2" in first.json()["next"]
+    assert listed_ids(first) + listed_ids(second) == ids[::-1]
+    assert second.json()["next"] is None

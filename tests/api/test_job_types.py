@@ -1,0 +1,77 @@
+"""GET /api/job-types/: every registered type with its queue and params schema."""
+
+import pytest
+
+from jobs import registry
+
+
+@pytest.fixture
+def job_types(api):
+    response = api.get("/api/job-types/")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["count"], body["next"], body["previous"]) == (4, None, None)
+    return {job_type["name"]: job_type for job_type in body["results"]}
+
+
+def params_of(job_types, type_name):
+    return {param["name"]: param for param in job_types[type_name]["params"]}
+
+
+def test_it_lists_every_built_in_job_type_by_name(job_types):
+    assert list(job_types) == ["diagnostic", "primes", "stats", "wordcount"]
+
+
+@pytest.mark.parametrize(
+    "type_name, queue", [("diagnostic", "default"), ("primes", "cpu"), ("stats", "default"), ("wordcount", "default")]
+)
+def test_each_type_shows_its_description_and_queue(job_types, type_name, queue):
+    assert set(job_types[type_name]) == {"name", "description", "queue", "params"}
+    assert job_types[type_name]["description"] == registry.get(type_name).description
+    assert job_types[type_name]["queue"] == queue
+
+
+def test_it_describes_the_params_in_form_order(job_types):
+    assert list(params_of(job_types, "primes")) == ["start", "end", "chunk_size"]
+    assert list(params_of(job_types, "wordcount")) == ["texts", "top", "chunk_size"]
+
+
+def test_it_describes_a_required_integer_with_its_bounds(job_types):
+    assert params_of(job_types, "primes")["start"] == {
+        "name": "start",
+        "type": "integer",
+        "required": True,
+        "help": "First number of the range.",
+        "minimum": 0,
+    }
+
+
+def test_it_describes_an_optional_param_with_its_default(job_types):
+    assert params_of(job_types, "primes")["chunk_size"] == {
+        "name": "chunk_size",
+        "type": "integer",
+        "required": False,
+        "default": 100_000,
+        "help": "Numbers per subtask.",
+        "minimum": 1,
+        "maximum": 10_000_000,
+    }
+
+
+def test_it_lists_the_choices_of_a_choice_param(job_types):
+    fail_mode = params_of(job_types, "diagnostic")["fail_mode"]
+
+    assert fail_mode["type"] == "string"
+    assert fail_mode["choices"] == ["transient", "permanent"]
+    assert fail_mode["default"] == "transient"
+
+
+def test_it_describes_a_list_param_with_the_type_of_its_items(job_types):
+    texts = params_of(job_types, "wordcount")["texts"]
+
+    assert (texts["type"], texts["items"], texts["required"]) == ("array", "string", True)
+
+
+def test_it_describes_real_numbers_as_numbers_not_integers(job_types):
+    assert params_of(job_types, "diagnostic")["fail_rate"]["type"] == "number"
+    assert params_of(job_types, "stats")["values"]["items"] == "number"
