@@ -1,11 +1,10 @@
 """Changing a job's course: cancel, fail when too many subtasks fail, retry when failed."""
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from jobs import registry
-from jobs.dispatch import finalize_message, publish_on_commit, queue_pending, subtask_messages
-from jobs.load import job_window
+from jobs.dispatch import finalize_message, publish_on_commit, refill
 from jobs.models import Job, RecoveryEvent, Subtask
 
 
@@ -52,14 +51,14 @@ def retry_job(job_id):
             status=Subtask.Status.PENDING, tries=0, error="", result=None,
             worker="", finished_at=None, retry_at=None,
         )
-        job = Job.objects.values("type", "queue", "priority", "total", "done").get(pk=job_id)
+        Job.objects.filter(pk=job_id).update(dispatched=F("dispatched") - rerun)
+        job = Job.objects.values(*Job.PROGRESS_FIELDS).get(pk=job_id)
         if job["done"] >= job["total"]:
             # Only the combine step had failed.
             Job.objects.filter(pk=job_id).update(status=Job.Status.FINALIZING)
             publish_on_commit([finalize_message(job_id, job["queue"])])
         else:
-            pairs = queue_pending(job_id, job_window())
-            publish_on_commit(subtask_messages(pairs, registry.get(job["type"]), job["queue"], job["priority"]))
+            refill(job_id, job)
         RecoveryEvent.objects.create(
             kind=RecoveryEvent.Kind.JOB_RETRIED, job_id=job_id, detail=f"{rerun} subtask(s) to run again"
         )

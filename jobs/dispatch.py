@@ -15,12 +15,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from jobs import registry
-from jobs.models import Subtask
+from jobs.models import Job, Subtask
 from jobs.routing import FINALIZE_PRIORITY, message_priority
 
 log = logging.getLogger(__name__)
 
-RUN_SUBTASK = "jobs.tasks.run_subtask"
+RUN_SUBTASKS = "jobs.tasks.run_subtasks"
 #: Seconds between a subtask's soft time limit (a `timeout` error) and killing its process.
 HARD_TIME_LIMIT_GRACE = 5
 FINALIZE_JOB = "jobs.tasks.finalize_job"
@@ -35,8 +35,8 @@ class Message:
     options: dict = field(default_factory=dict)
 
 
-def subtask_messages(pairs, job_type, queue, priority):
-    """Messages for (subtask id, attempt) pairs of one job, with its type's time limits."""
+def subtask_messages(pairs, job_type, queue, priority, batch=1):
+    """Messages of up to `batch` (subtask id, attempt) pairs of one job, with its type's time limits."""
     level = message_priority(priority)
     limits = {}
     if job_type.time_limit is not None:
@@ -44,7 +44,10 @@ def subtask_messages(pairs, job_type, queue, priority):
             "soft_time_limit": job_type.time_limit,
             "time_limit": job_type.time_limit + HARD_TIME_LIMIT_GRACE,
         }
-    return [Message(RUN_SUBTASK, (sid, attempt), queue, level, limits) for sid, attempt in pairs]
+    return [
+        Message(RUN_SUBTASKS, (pairs[start : start + batch],), queue, level, limits)
+        for start in range(0, len(pairs), batch)
+    ]
 
 
 #: Fields to read with subtask rows that `publish_by_job` routes.
@@ -96,6 +99,24 @@ def queue_pending(job_id, limit):
             )
         )
     return [(sid, attempt + 1) for sid, attempt in rows]
+
+
+def refill(job_id, job):
+    """Top up a job's window (`window` messages of `batch` subtasks) once a message's worth
+    of room opened; several messages go out in one pipelined publish.
+
+    `job` holds the row's PROGRESS_FIELDS; the caller holds the job's row lock.
+    """
+    in_flight = job["dispatched"] - job["done"] - job["failed"]
+    room = job["window"] * job["batch"] - in_flight
+    if room < job["batch"]:
+        return
+    pairs = queue_pending(job_id, room)
+    if pairs:
+        Job.objects.filter(pk=job_id).update(dispatched=F("dispatched") + len(pairs))
+        publish_on_commit(
+            subtask_messages(pairs, registry.get(job["type"]), job["queue"], job["priority"], job["batch"])
+        )
 
 
 def publish(messages):

@@ -1,4 +1,4 @@
-"""Running one subtask attempt: claim, process, record, advance the job.
+"""Running subtask attempts: claim, process, record, advance the job.
 
 Invariant 3: a subtask is claimed with a conditional UPDATE on (status, attempt) and
 every outcome is written only while that attempt still holds the claim, so a duplicate
@@ -10,6 +10,7 @@ enqueues the combine step.
 import logging
 import os
 import random
+import time
 import traceback
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,12 +18,12 @@ from datetime import timedelta
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from jobs import registry
 from jobs.control import end_job
-from jobs.dispatch import finalize_message, publish_on_commit, queue_pending, subtask_messages
+from jobs.dispatch import finalize_message, publish_on_commit, refill
 from jobs.leases import lease_expiry, renewer
 from jobs.models import Job, RecoveryEvent, Subtask
 from jobs.registry import PermanentError, SubtaskContext
@@ -44,22 +45,47 @@ class Claim:
     tries: int
 
 
-def run(subtask_id, attempt, worker):
-    """Execute one delivery of "run subtask N, attempt K"; a stale delivery is a no-op."""
-    claim = _claim(subtask_id, attempt, worker)
-    if claim is None:
-        return "stale"
-    outcome = _execute(claim)
-    # A late outcome (claim lost meanwhile) counts as an attempt, neither success nor failure.
-    attempts.record(worker, {"succeeded": "succeeded", "failed": "failed", "retry": "failed"}.get(outcome))
-    return outcome
+def run(pairs, worker):
+    """Execute one delivery of "run these (subtask, attempt) pairs" of one job.
+
+    Each pair is claimed, processed and recorded on its own terms; a pair whose attempt
+    no longer holds (duplicate, late or redelivered message) is skipped.
+    """
+    claims = _claim(pairs, worker)
+    if len(claims) < len(pairs):
+        log.info("event=claim_rejected pairs=%d claimed=%d", len(pairs), len(claims))
+    for claim in claims:
+        renewer.hold(claim.subtask_id, claim.attempt)
+    succeeded, elapsed = [], 0.0
+    try:
+        for claim in claims:
+            started = time.perf_counter()
+            outcome = _execute(claim)
+            elapsed += time.perf_counter() - started
+            if isinstance(outcome, Success):
+                succeeded.append(outcome)
+            else:
+                attempts.record(worker, "failed" if outcome in ("failed", "retry") else None)
+        if succeeded:
+            for outcome in _record_successes(succeeded, elapsed / len(claims)):
+                attempts.record(worker, "succeeded" if outcome == "succeeded" else None)
+    finally:
+        for claim in claims:
+            renewer.release(claim.subtask_id)
+    return len(claims)
+
+
+@dataclass(frozen=True)
+class Success:
+    claim: Claim
+    result: object
 
 
 def _execute(claim):
-    renewer.hold(claim.subtask_id, claim.attempt)
+    """A Success to record with the batch, or the outcome of recording the error now."""
     try:
         ctx = SubtaskContext(job_id=claim.job_id, index=claim.index, attempt=claim.attempt)
-        result = claim.job_type.process(claim.payload, ctx)
+        return Success(claim, claim.job_type.process(claim.payload, ctx))
     except SoftTimeLimitExceeded:
         error = f"timeout: the subtask ran past its time limit of {claim.job_type.time_limit}s"
         return record_error(claim, error, permanent=not claim.job_type.retry_timeouts)
@@ -67,47 +93,60 @@ def _execute(claim):
         return record_error(claim, _describe(exc), permanent=True)
     except Exception as exc:
         return record_error(claim, _describe(exc), permanent=False)
-    finally:
-        renewer.release(claim.subtask_id)
-    return _record_success(claim, result)
 
 
-def _claim(subtask_id, attempt, worker):
+def _claim(pairs, worker):
+    """Claim the pairs still queued under their attempt; returns their Claims in order."""
     now = timezone.now()
-    claimed = Subtask.objects.filter(
-        pk=subtask_id, attempt=attempt, status=Subtask.Status.QUEUED
-    ).update(
+    pid = os.getpid()
+    wanted = Q()
+    for subtask_id, attempt in pairs:
+        wanted |= Q(pk=subtask_id, attempt=attempt)
+    claimed = Subtask.objects.filter(wanted, status=Subtask.Status.QUEUED).update(
         status=Subtask.Status.RUNNING,
         worker=worker,
-        worker_pid=os.getpid(),
+        worker_pid=pid,
         tries=F("tries") + 1,
         started_at=now,
         lease_expires_at=lease_expiry(),
     )
     if not claimed:
-        log.info("event=claim_rejected subtask=%s attempt=%s", subtask_id, attempt)
-        return None
-    row = Subtask.objects.values("job_id", "index", "payload", "tries", "job__type", "job__status").get(
-        pk=subtask_id
+        return []
+    # This process's claim is the rows it just stamped with its pid and timestamp.
+    rows = list(
+        Subtask.objects.filter(
+            pk__in=[subtask_id for subtask_id, _ in pairs],
+            status=Subtask.Status.RUNNING,
+            worker=worker,
+            worker_pid=pid,
+            started_at=now,
+        )
+        .order_by("index")
+        .values("id", "attempt", "job_id", "index", "payload", "tries", "job__type", "job__status")
     )
-    if row["job__status"] == Job.Status.QUEUED:
-        Job.objects.filter(pk=row["job_id"], status=Job.Status.QUEUED).update(
+    if rows and rows[0]["job__status"] == Job.Status.QUEUED:
+        Job.objects.filter(pk=rows[0]["job_id"], status=Job.Status.QUEUED).update(
             status=Job.Status.RUNNING, started_at=now, status_changed_at=now
         )
-    claim = Claim(
-        subtask_id=subtask_id,
-        attempt=attempt,
-        job_id=row["job_id"],
-        index=row["index"],
-        payload=row["payload"],
-        job_type=registry.find(row["job__type"]),
-        tries=row["tries"],
-    )
-    if claim.job_type is None:
-        # A worker deployed without this job type: say so on the row rather than crash.
-        record_error(claim, f"job type {row['job__type']!r} is not installed on worker {worker}", permanent=True)
-        return None
-    return claim
+    claims = [
+        Claim(
+            subtask_id=row["id"],
+            attempt=row["attempt"],
+            job_id=row["job_id"],
+            index=row["index"],
+            payload=row["payload"],
+            job_type=registry.find(row["job__type"]),
+            tries=row["tries"],
+        )
+        for row in rows
+    ]
+    if claims and claims[0].job_type is None:
+        # A worker deployed without this job type: say so on the rows rather than crash.
+        error = f"job type {rows[0]['job__type']!r} is not installed on worker {worker}"
+        for claim in claims:
+            record_error(claim, error, permanent=True)
+        return []
+    return claims
 
 
 def _fenced(claim):
@@ -117,16 +156,37 @@ def _fenced(claim):
     )
 
 
-def _record_success(claim, result):
+def _record_successes(successes, seconds_each):
+    """Record a batch of successes of one job in one transaction; returns each outcome."""
+    job_id = successes[0].claim.job_id
     now = timezone.now()
     with transaction.atomic():
-        if not _fenced(claim).update(
-            status=Subtask.Status.SUCCEEDED, result=result, finished_at=now, lease_expires_at=None
-        ):
-            return _late(claim, "succeeded")
-        Job.objects.filter(pk=claim.job_id).update(done=F("done") + 1)
-        _advance(claim.job_id)
-    return "succeeded"
+        outcomes = [
+            "succeeded"
+            if _fenced(s.claim).update(
+                status=Subtask.Status.SUCCEEDED, result=s.result, finished_at=now, lease_expires_at=None
+            )
+            else _late(s.claim, "succeeded")
+            for s in successes
+        ]
+        counted = outcomes.count("succeeded")
+        if counted:
+            Job.objects.filter(pk=job_id).update(
+                done=F("done") + counted, batch=next_batch(successes[0].claim.job_type, seconds_each)
+            )
+            _advance(job_id)
+    return outcomes
+
+
+def next_batch(job_type, seconds_each):
+    """Subtasks per message from now on: enough that a message is about
+    LEPTON_BATCH_TARGET_MS of work, so per-message costs (broker, claim, commit) are
+    shared by many short subtasks while long ones still go one per message. Types with a
+    time limit always go one by one: Celery enforces the limit per message."""
+    if job_type.time_limit is not None:
+        return 1
+    target = settings.LEPTON_BATCH_TARGET_MS / 1000
+    return max(1, min(settings.LEPTON_MAX_BATCH, int(target / max(seconds_each, 1e-6))))
 
 
 def record_error(claim, error, permanent):
@@ -190,9 +250,7 @@ def _late(claim, outcome):
 def _locked_job(job_id):
     # The caller has just updated this row in the open transaction, so on PostgreSQL
     # it holds the row lock: completions of one job are serialised from here on.
-    return Job.objects.values("status", "total", "done", "failed", "max_failures", "queue", "priority", "type").get(
-        pk=job_id
-    )
+    return Job.objects.values(*Job.PROGRESS_FIELDS).get(pk=job_id)
 
 
 def _advance(job_id, job=None):
@@ -207,8 +265,7 @@ def _advance(job_id, job=None):
         if entered:
             publish_on_commit([finalize_message(job_id, job["queue"])])
         return
-    pairs = queue_pending(job_id, 1)
-    publish_on_commit(subtask_messages(pairs, registry.get(job["type"]), job["queue"], job["priority"]))
+    refill(job_id, job)
 
 
 def _describe(exc):

@@ -40,7 +40,7 @@ def total_concurrency():
 
 
 def job_window():
-    """Subtasks one job may have in the broker: LEPTON_JOB_WINDOW, or by default four per
+    """Messages one job may have in the broker: LEPTON_JOB_WINDOW, or by default four per
     pool process (enough that a process finishing one always finds the next waiting, few
     enough that a job submitted later waits behind at most that many)."""
     return settings.LEPTON_JOB_WINDOW or max(8, 4 * total_concurrency())

@@ -42,6 +42,11 @@ class Job(models.Model):
 
     ACTIVE = (Status.QUEUED, Status.RUNNING, Status.FINALIZING)
     FINAL = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
+    #: What a completion reads to decide the job's next step (finalize, refill, fail).
+    PROGRESS_FIELDS = (
+        "status", "total", "done", "failed", "max_failures", "window", "dispatched", "batch",
+        "queue", "priority", "type",
+    )
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
     type = models.CharField(max_length=64)
@@ -56,6 +61,12 @@ class Job(models.Model):
     failed = models.PositiveIntegerField(default=0)
     #: Failed subtasks tolerated before the job fails (0: fail fast).
     max_failures = models.PositiveIntegerField(default=0)
+    #: Most messages of this job in the broker at once (invariant 7), and how many
+    #: subtasks have left `pending` so far: dispatched - done - failed are in flight.
+    window = models.PositiveIntegerField(default=1)
+    dispatched = models.PositiveIntegerField(default=0)
+    #: Subtasks per message, adapted to how long they take (jobs.execution.next_batch).
+    batch = models.PositiveIntegerField(default=1)
 
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)

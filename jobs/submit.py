@@ -121,6 +121,8 @@ def _create(owner, job_type, cleaned, priority, idempotency_key, payloads):
             idempotency_key=idempotency_key or None,
             total=len(payloads),
             max_failures=job_type.max_failures,
+            window=window,
+            dispatched=min(window, len(payloads)),
             status=Job.Status.QUEUED if payloads else Job.Status.FINALIZING,
         )
         # The first window goes straight to `queued`; the rest wait as `pending` and are

@@ -5,9 +5,10 @@ from celery import shared_task
 from jobs import execution, finalize, quarantine, reconcile as reconciler
 
 
-@shared_task(name="jobs.tasks.run_subtask", bind=True)
-def run_subtask(self, subtask_id, attempt):
-    return execution.run(subtask_id, attempt, worker=self.request.hostname)
+@shared_task(name="jobs.tasks.run_subtasks", bind=True)
+def run_subtasks(self, pairs):
+    """Run [subtask id, attempt] pairs of one job; returns how many this delivery claimed."""
+    return execution.run(pairs, worker=self.request.hostname)
 
 
 @shared_task(name="jobs.tasks.finalize_job")
