@@ -4,7 +4,7 @@ Invariant 3: a subtask is claimed with a conditional UPDATE on (status, attempt)
 every outcome is written only while that attempt still holds the claim, so a duplicate
 or late message changes nothing and no result is counted twice. Invariant 4: the last
 outcome moves the job to `finalizing` with one conditional UPDATE; only that winner
-enqueues the combine step.
+runs the combine step.
 """
 
 import logging
@@ -23,7 +23,8 @@ from django.utils import timezone
 
 from jobs import registry
 from jobs.control import end_job
-from jobs.dispatch import finalize_message, publish_on_commit, refill
+from jobs.dispatch import refill
+from jobs.finalize import finalize
 from jobs.leases import lease_expiry, renewer
 from jobs.models import Job, RecoveryEvent, Subtask
 from jobs.registry import PermanentError, SubtaskContext
@@ -263,7 +264,10 @@ def _advance(job_id, job=None):
             status=Job.Status.FINALIZING, status_changed_at=timezone.now()
         )
         if entered:
-            publish_on_commit([finalize_message(job_id, job["queue"])])
+            # The winner runs the combine step itself, right after commit: no broker round
+            # trip between the last subtask and the result. Should this process die, the
+            # job's lease lapses and the reconciler sends the step to another worker.
+            transaction.on_commit(lambda: finalize(job_id))
         return
     refill(job_id, job)
 

@@ -11,6 +11,7 @@ the subtask out again under a new attempt (invariant 5), or sends the combine st
 import logging
 import os
 import threading
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -21,6 +22,8 @@ from jobs.models import Job, Subtask
 from jobs.workers import attempts
 
 log = logging.getLogger(__name__)
+
+STATS_FLUSH_SECONDS = 1.0
 
 
 class LeaseRenewer:
@@ -60,16 +63,20 @@ class LeaseRenewer:
         self._thread.start()
 
     def _run(self):
-        interval = settings.LEPTON_LEASE_SECONDS / 3
+        renew_every = settings.LEPTON_LEASE_SECONDS / 3
+        renewed_at = time.monotonic()
         stop = threading.Event()
-        while not stop.wait(interval):
-            with self._lock:
-                held, jobs = list(self._held.items()), list(self._jobs)
+        # Attempt counts are flushed every tick, so quarantine sees a failing worker soon.
+        while not stop.wait(min(STATS_FLUSH_SECONDS, renew_every)):
             try:
-                self.renew(held, jobs)
                 attempts.flush()
+                if time.monotonic() - renewed_at >= renew_every:
+                    with self._lock:
+                        held, jobs = list(self._held.items()), list(self._jobs)
+                    self.renew(held, jobs)
+                    renewed_at = time.monotonic()
             except Exception:
-                log.exception("event=lease_renewal_failed subtasks=%d", len(held))
+                log.exception("event=lease_renewal_failed")
                 connection.close()
 
     @staticmethod

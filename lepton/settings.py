@@ -219,6 +219,7 @@ CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env_float("LEPTON_SHUTDOWN_GRACE_SECONDS",
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 RECONCILE_INTERVAL = env_float("LEPTON_RECONCILE_SECONDS", 1.0, minimum=0.1)
+QUARANTINE_REVIEW_INTERVAL = env_float("LEPTON_QUARANTINE_REVIEW_SECONDS", 5.0, minimum=0.1)
 CELERY_BEAT_SCHEDULE = {
     "reconcile": {
         "task": "jobs.tasks.reconcile",
@@ -228,8 +229,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "review-workers": {
         "task": "jobs.tasks.review_workers",
-        "schedule": 5.0,
-        "options": {"expires": 25.0},
+        "schedule": QUARANTINE_REVIEW_INTERVAL,
+        "options": {"expires": QUARANTINE_REVIEW_INTERVAL * 5},
     },
 }
 
