@@ -51,7 +51,9 @@ def retry_job(job_id):
             status=Subtask.Status.PENDING, tries=0, error="", result=None,
             worker="", finished_at=None, retry_at=None,
         )
-        Job.objects.filter(pk=job_id).update(dispatched=F("dispatched") - rerun)
+        # Subtasks that left `pending` are the dispatched ones (see Job.dispatched).
+        pending = Subtask.objects.filter(job_id=job_id, status=Subtask.Status.PENDING).count()
+        Job.objects.filter(pk=job_id).update(dispatched=F("total") - pending)
         job = Job.objects.values(*Job.PROGRESS_FIELDS).get(pk=job_id)
         if job["done"] >= job["total"]:
             # Only the combine step had failed.

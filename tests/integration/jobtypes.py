@@ -3,7 +3,7 @@
 import os
 
 from jobs.jobtypes.diagnostic import Diagnostic
-from jobs.registry import TransientError, register
+from jobs.registry import PermanentError, TransientError, register
 
 
 @register
@@ -16,4 +16,17 @@ class FlakyWorker(Diagnostic):
     def process(self, payload, ctx):
         if os.environ.get("LEPTON_TEST_FAULTY") == "1":
             raise TransientError("this worker is faulty")
+        return super().process(payload, ctx)
+
+
+@register
+class FailsOnce(Diagnostic):
+    """Diagnostic work whose subtask 0 fails permanently on its first attempt only."""
+
+    name = "fails_once"
+    description = "Subtask 0 fails its first attempt; a retried job succeeds."
+
+    def process(self, payload, ctx):
+        if ctx.index == 0 and ctx.attempt == 1:
+            raise PermanentError("first attempt of subtask 0")
         return super().process(payload, ctx)

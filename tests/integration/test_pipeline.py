@@ -131,3 +131,15 @@ def test_the_cli_submits_and_waits_for_the_result(platform, owner, capsys):
     captured = capsys.readouterr()
     assert '"count": 168' in captured.out and '"largest": 997' in captured.out
     assert "168/1" not in captured.err and "done=" in captured.err
+
+
+def test_a_failed_job_retried_runs_its_failed_subtasks_again_and_succeeds(platform, api):
+    job = wait_for_job(submit(api, "fails_once", {"subtasks": 30, "sleep_ms": 5}))
+    assert job.status == "failed" and job.error.startswith("subtask 0 failed: PermanentError")
+
+    response = api.post(f"/api/jobs/{job.pk}/retry/")
+    assert response.status_code == 200, response.json()
+    job = wait_for_job(job.pk)
+    assert job.status == "succeeded", job.error
+    assert job.result == {"subtasks": 30, "index_sum": sum(range(30))}
+    assert_counted_once(job)

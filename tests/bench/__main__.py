@@ -1,0 +1,65 @@
+"""Entry point: choose the bench's own Redis, database and data folder, then run.
+
+They go into the environment before Django reads its settings, so this process and
+every process it starts use them and nothing of a `make run` or a test session.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import django
+
+#: Raised for every process of the bench, so admission control and API throttling never
+#: refuse a request here (the scenarios measure speed, not those limits).
+RAISED_LIMITS = {
+    "LEPTON_MAX_ACTIVE_JOBS_PER_USER": "1000000",
+    "LEPTON_API_RATE": "1000000/minute",
+}
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser.add_argument("scenarios", nargs="*", help="scenario or group names (default: all)")
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions of each scenario (default 3)")
+    parser.add_argument("--quick", action="store_true", help="one repetition and smaller sizes: a smoke run")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.repeat = 1
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    return args
+
+
+def environment(run_dir):
+    data_dir = run_dir / "data"
+    return {
+        "DJANGO_SETTINGS_MODULE": "lepton.settings",
+        "LEPTON_DATA_DIR": str(data_dir),
+        "LEPTON_DATABASE_URL": (
+            os.environ.get("LEPTON_BENCH_DATABASE_URL") or f"sqlite:///{data_dir / 'lepton.sqlite3'}"
+        ),
+        "LEPTON_BROKER_URL": f"redis+socket://{run_dir / 'redis.sock'}",
+        "LEPTON_TASK_EVENTS": "false",
+        # Workers stop gracefully on SIGTERM, as under `make run`.
+        "REMAP_SIGTERM": "SIGQUIT",
+        **RAISED_LIMITS,
+    }
+
+
+def main():
+    args = parse_args(sys.argv[1:])
+    # A short folder: unix socket paths must stay under about 100 characters.
+    run_dir = Path(tempfile.mkdtemp(prefix="lepton-bench-", dir="/tmp"))
+    os.environ.update(environment(run_dir))
+    django.setup()
+    # Imported only now: the bench modules use Django models.
+    from tests.bench.cli import run
+
+    return run(args, run_dir, RAISED_LIMITS)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""A minimal client of Lepton's JSON API over one keep-alive connection."""
+
+import http.client
+import json
+
+
+class ApiError(Exception):
+    pass
+
+
+class ApiClient:
+    def __init__(self, port, token, timeout=120):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        self.headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+
+    def request(self, method, path, body=None):
+        """(status, decoded JSON body)."""
+        self.connection.request(method, path, body=json.dumps(body) if body is not None else None, headers=self.headers)
+        response = self.connection.getresponse()
+        return response.status, json.loads(response.read() or b"null")
+
+    def submit(self, type_name, params):
+        """The created job (a dict); ApiError unless the answer is 201."""
+        status, data = self.request("POST", "/api/jobs/", {"type": type_name, "params": params})
+        if status != 201:
+            raise ApiError(f"POST /api/jobs/ answered {status}: {str(data)[:300]}")
+        return data
+
+    def close(self):
+        self.connection.close()

@@ -1,0 +1,257 @@
+"""The bench's processes (always all stopped), its context and the helpers scenarios share.
+
+One Platform per run: an embedded Redis, a fresh database, Lepton's workers (a job
+worker, a control worker and beat, as `make run` has them, with task events off), raw
+Celery workers for tests/bench/rawapp.py with the same worker settings, and a gunicorn
+started on first use by the HTTP scenarios.
+"""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+
+import psutil
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from jobs.control import cancel_job
+from jobs.models import Job, Priority
+from jobs.submit import submit_job
+from lepton.embedded_redis import EmbeddedRedis
+from lepton.run import process_commands
+from tests.bench import rawapp
+from tests.processes import ROOT, Service, start_beat, start_worker
+
+BENCH_USER = "bench"
+#: Lepton's settings the raw app must share (see rawapp's docstring).
+SHARED_CELERY_SETTINGS = {
+    "broker_transport_options": "CELERY_BROKER_TRANSPORT_OPTIONS",
+    "task_serializer": "CELERY_TASK_SERIALIZER",
+    "result_serializer": "CELERY_RESULT_SERIALIZER",
+    "accept_content": "CELERY_ACCEPT_CONTENT",
+    "task_acks_late": "CELERY_TASK_ACKS_LATE",
+    "task_reject_on_worker_lost": "CELERY_TASK_REJECT_ON_WORKER_LOST",
+    "worker_prefetch_multiplier": "CELERY_WORKER_PREFETCH_MULTIPLIER",
+    "worker_send_task_events": "CELERY_WORKER_SEND_TASK_EVENTS",
+}
+WORKER_CONCURRENCY = 2
+READY_TIMEOUT = 60
+#: How long a scenario waits for a job before calling it an error.
+JOB_TIMEOUT = 1800
+
+
+class ScenarioError(Exception):
+    """The run itself went wrong (a job failed or never finished): not a measurement."""
+
+
+class Platform:
+    def __init__(self, run_dir, env):
+        self.run_dir = run_dir
+        self.log_dir = run_dir / "log"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.env = env
+        self.redis = EmbeddedRedis(run_dir / "redis.sock", self.log_dir / "redis.log")
+        self.client = None
+        self.services = {}
+        self.token = None
+        self.web_port = None
+
+    # --- Start and stop -------------------------------------------------------------
+
+    def start(self):
+        _check_raw_settings()
+        self.redis.start()
+        self.client = self.redis.client()
+        self._manage("migrate", "--verbosity", "0")
+        self.token = self._manage("lepton_user", BENCH_USER).strip()
+        self.start_lepton_worker()
+        self.services["control"] = start_worker(
+            "control", self.env, self.log_dir, queues=[settings.CONTROL_QUEUE], concurrency=1
+        )
+        self.services["beat"] = start_beat(self.env, self.log_dir)
+        self.start_raw_worker()
+
+    def stop(self):
+        for name in reversed(list(self.services)):
+            self.services.pop(name).stop()
+        if self.client is not None:
+            self.client.close()
+        self.redis.stop()
+
+    def _manage(self, *args):
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
+            capture_output=True, text=True, check=False,
+        )
+        if done.returncode:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr}")
+        return done.stdout
+
+    def _replace(self, name, start):
+        """Stop the service called name, if any, and start its successor; the old log is kept."""
+        old = self.services.pop(name, None)
+        if old is not None:
+            old.stop()
+            old.log_path.rename(self.log_dir / f"{name}.{time.time_ns()}.log")
+        self.services[name] = start()
+        return self.services[name]
+
+    def start_lepton_worker(self, concurrency=WORKER_CONCURRENCY, **env):
+        """(Re)start the job worker, with extra environment variables if given."""
+        return self._replace(
+            "work", lambda: start_worker("work", {**self.env, **env}, self.log_dir, concurrency=concurrency)
+        )
+
+    def stop_lepton_worker(self):
+        self.services.pop("work").stop()
+
+    def start_raw_worker(self, concurrency=WORKER_CONCURRENCY):
+        command = [
+            sys.executable, "-m", "celery", "-A", "tests.bench.rawapp", "worker", "-n", "raw@lepton-bench",
+            "-c", str(concurrency), "--loglevel", "INFO", "--without-mingle", "--without-gossip",
+        ]
+        return self._replace("raw", lambda: _ready(Service("raw", command, self.env, self.log_dir)))
+
+    def web(self):
+        """The port of a gunicorn started as `make run` starts it (on first use)."""
+        if "web" not in self.services:
+            self.web_port = _free_port()
+            command = process_commands()["web"]
+            command[command.index("--bind") + 1] = f"127.0.0.1:{self.web_port}"
+            self.services["web"] = Service("web", command, self.env, self.log_dir)
+            self._wait_for_web()
+        return self.web_port
+
+    def _wait_for_web(self):
+        deadline = time.monotonic() + READY_TIMEOUT
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.web_port}/api/job-types/", headers={"Authorization": f"Token {self.token}"}
+        )
+        while True:
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    json.load(response)
+                    return
+            except OSError:
+                if not self.services["web"].alive() or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not start:\n{self.services['web'].log()[-3000:]}") from None
+                time.sleep(0.2)
+
+    # --- What scenarios read --------------------------------------------------------
+
+    def rss(self, name):
+        """Resident memory in bytes of a service's process and all its children."""
+        parent = psutil.Process(self.services[name].pid)
+        return sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)])
+
+    def web_worker_processes(self):
+        return psutil.Process(self.services["web"].pid).children()
+
+    def used_memory(self):
+        return self.client.info("memory")["used_memory"]
+
+    def queue_depth(self, names):
+        """Messages waiting in the named queues, all priority levels together."""
+        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        keys = [
+            f"{name}{options['sep']}{step}" if step else name
+            for name in names
+            for step in options["priority_steps"]
+        ]
+        return sum(self.client.llen(key) for key in keys)
+
+    def forget_raw_results(self):
+        """Drop the raw baselines' results (Redis database 1), so they do not pile up."""
+        rawapp.app.backend.client.flushdb()
+
+
+def _check_raw_settings():
+    differ = [
+        key for key, setting in SHARED_CELERY_SETTINGS.items()
+        if rawapp.app.conf[key] != getattr(settings, setting)
+    ]
+    if differ:
+        raise RuntimeError(f"tests/bench/rawapp.py no longer matches Lepton's settings: {', '.join(differ)}")
+
+
+def _ready(service):
+    deadline = time.monotonic() + READY_TIMEOUT
+    while "ready." not in service.log():
+        if not service.alive() or time.monotonic() > deadline:
+            service.stop()
+            raise RuntimeError(f"{service.name} did not start:\n{service.log()[-3000:]}")
+        time.sleep(0.1)
+    return service
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Context:
+    """What a scenario gets: the platform and how big and how often to measure."""
+
+    platform: Platform
+    repeat: int
+    quick: bool
+
+    def size(self, full, quick):
+        return quick if self.quick else full
+
+    def say(self, message):
+        print(f"  {message}", flush=True)
+
+
+# --- Lepton jobs from the bench process ---------------------------------------------
+
+
+def bench_user(name=BENCH_USER):
+    return get_user_model().objects.get_or_create(username=name)[0]
+
+
+def submit(type_name, params, owner=None, priority=Priority.NORMAL):
+    job, _ = submit_job(owner or bench_user(), type_name, params, priority)
+    return job.pk
+
+
+def wait_for_job(job_id, poll=0.02, timeout=JOB_TIMEOUT):
+    """Poll the job's row until it is final; returns when (perf_counter) it was seen succeeded."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status, error = Job.objects.filter(pk=job_id).values_list("status", "error").get()
+        if status == Job.Status.SUCCEEDED:
+            return time.perf_counter()
+        if status in Job.FINAL:
+            raise ScenarioError(f"job {job_id} {status}: {error}")
+        if time.monotonic() > deadline:
+            raise ScenarioError(f"job {job_id} still {status} after {timeout}s")
+        time.sleep(poll)
+
+
+def timed_job(type_name, params, poll=0.02, priority=Priority.NORMAL):
+    """Seconds from submit (in this process, through submit_job) to succeeded."""
+    started = time.perf_counter()
+    job_id = submit(type_name, params, priority=priority)
+    return wait_for_job(job_id, poll) - started
+
+
+def settle(platform, timeout=600):
+    """Wait until no Lepton job is active and no job queue (raw included) holds a message."""
+    queues = [*settings.LEPTON_QUEUES, rawapp.QUEUE]
+    deadline = time.monotonic() + timeout
+    while Job.objects.filter(status__in=Job.ACTIVE).exists() or platform.queue_depth(queues):
+        if time.monotonic() > deadline:
+            raise ScenarioError(f"the platform did not settle within {timeout}s")
+        time.sleep(0.1)
+
+
+def cancel_active_jobs():
+    for job_id in Job.objects.filter(status__in=Job.ACTIVE).values_list("pk", flat=True):
+        cancel_job(job_id)

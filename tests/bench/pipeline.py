@@ -1,0 +1,102 @@
+"""Scenarios 1-3: many no-op subtasks as one job, fan-in, and a chunked data job.
+
+Each repetition runs raw Celery, then Lepton, back to back. Lepton's clock runs from
+submit_job (validation, split and the inserts included) until the Job row, polled
+every 20 ms, says `succeeded`; raw Celery's from building the canvas until `get()`.
+"""
+
+import random
+import time
+
+from celery import chord, group
+
+from jobs.models import Job
+from tests.bench import rawapp
+from tests.bench.harness import ScenarioError, settle, submit, timed_job, wait_for_job
+from tests.bench.report import Row, ratio_at_least
+
+RAW_TIMEOUT = 1800
+STATS_SEED = 20240501
+STATS_CHUNK = 10_000
+
+
+def _raw_seconds(platform, canvas):
+    """Seconds to send canvas() and get its result; returns (seconds, result)."""
+    started = time.perf_counter()
+    result = canvas().get(timeout=RAW_TIMEOUT)
+    elapsed = time.perf_counter() - started
+    platform.forget_raw_results()
+    return elapsed, result
+
+
+def _noop_job(n):
+    return "diagnostic", {"subtasks": n, "sleep_ms": 0}
+
+
+def throughput(ctx):
+    n = ctx.size(5000, 1000)
+    raw, lepton = [], []
+    for rep in range(ctx.repeat):
+        settle(ctx.platform)
+        seconds, _ = _raw_seconds(ctx.platform, lambda: group(rawapp.noop.s(i) for i in range(n)).apply_async())
+        raw.append(n / seconds)
+        settle(ctx.platform)
+        lepton.append(n / timed_job(*_noop_job(n)))
+        ctx.say(f"rep {rep + 1}: raw group {raw[-1]:.0f} tasks/s, Lepton {lepton[-1]:.0f} subtasks/s")
+    return [
+        Row(
+            f"1 throughput, {n} no-ops", "tasks/s", lepton, raw, "raw group", ratio_at_least(1.0),
+            note=f"one Lepton job of {n} diagnostic subtasks (sleep_ms 0) vs a raw group of {n} no-op tasks",
+        )
+    ]
+
+
+def fanin(ctx):
+    n = ctx.size(5000, 1000)
+    raw, lepton = [], []
+    for rep in range(ctx.repeat):
+        settle(ctx.platform)
+        seconds, total = _raw_seconds(
+            ctx.platform, lambda: chord(rawapp.noop.s(i) for i in range(n))(rawapp.total.s())
+        )
+        if total != n * (n - 1) // 2:
+            raise ScenarioError(f"raw chord summed to {total}")
+        raw.append(n / seconds)
+        settle(ctx.platform)
+        lepton.append(n / timed_job(*_noop_job(n)))
+        ctx.say(f"rep {rep + 1}: raw chord {raw[-1]:.0f} tasks/s, Lepton {lepton[-1]:.0f} subtasks/s")
+    return [
+        Row(
+            f"2 fan-in, {n} no-ops + combine", "tasks/s", lepton, raw, "raw chord", ratio_at_least(3.0),
+            note="the Lepton job of scenario 1 (its combine is the fan-in) vs a raw chord with a summing callback",
+        )
+    ]
+
+
+def chunked(ctx):
+    n = ctx.size(1_000_000, 200_000)
+    generator = random.Random(STATS_SEED)
+    values = [generator.random() for _ in range(n)]
+    chunks = [values[lo : lo + STATS_CHUNK] for lo in range(0, n, STATS_CHUNK)]
+    raw, lepton = [], []
+    for rep in range(ctx.repeat):
+        settle(ctx.platform)
+        seconds, raw_result = _raw_seconds(
+            ctx.platform,
+            lambda: chord(rawapp.chunk_stats.s(chunk) for chunk in chunks)(rawapp.merge_stats.s()),
+        )
+        raw.append(n / seconds)
+        settle(ctx.platform)
+        started = time.perf_counter()
+        job_id = submit("stats", {"values": values, "chunk_size": STATS_CHUNK})
+        lepton.append(n / (wait_for_job(job_id) - started))
+        lepton_result = Job.objects.values_list("result", flat=True).get(pk=job_id)
+        if raw_result["count"] != n or lepton_result["count"] != n:
+            raise ScenarioError(f"counted {raw_result['count']} (raw) and {lepton_result['count']} (Lepton) of {n}")
+        ctx.say(f"rep {rep + 1}: raw chord {raw[-1]:,.0f} items/s, Lepton {lepton[-1]:,.0f} items/s")
+    return [
+        Row(
+            f"3 chunked stats, {n:,} numbers", "items/s", lepton, raw, "raw chord", ratio_at_least(0.9),
+            note=f"{len(chunks)} chunks of {STATS_CHUNK:,}; Lepton's time includes validating the numbers at submit",
+        )
+    ]

@@ -1,0 +1,62 @@
+"""Scenario 5: a `primes` job with one worker process, then two: the parallel speedup.
+
+Raw Celery runs the same chunks (the same count_primes code) as a group, on a raw
+worker restarted with the same -c, as the reference for what two processes can give
+on this machine.
+"""
+
+import time
+
+from celery import group
+
+from tests.bench import rawapp
+from tests.bench.harness import WORKER_CONCURRENCY, settle, timed_job
+from tests.bench.report import Row, lepton_at_least, median
+
+
+def speedup(ctx):
+    end = ctx.size(5_000_000, 1_000_000)
+    size = ctx.size(250_000, 50_000)
+    params = {"start": 0, "end": end, "chunk_size": size}
+    chunks = [(lo, min(lo + size, end)) for lo in range(0, end, size)]
+    seconds = {}
+    try:
+        for concurrency in (1, 2):
+            ctx.platform.start_lepton_worker(concurrency)
+            ctx.platform.start_raw_worker(concurrency)
+            # One untimed run each: the first task a fresh pool process runs pays its set-up.
+            _raw_primes(ctx.platform, chunks)
+            timed_job("primes", params)
+            raw, lepton = [], []
+            for rep in range(ctx.repeat):
+                settle(ctx.platform)
+                raw.append(_raw_primes(ctx.platform, chunks))
+                settle(ctx.platform)
+                lepton.append(timed_job("primes", params))
+                ctx.say(f"-c {concurrency} rep {rep + 1}: raw {raw[-1]:.3f} s, Lepton {lepton[-1]:.3f} s")
+            seconds[concurrency] = (raw, lepton)
+    finally:
+        ctx.platform.start_lepton_worker(WORKER_CONCURRENCY)
+        ctx.platform.start_raw_worker(WORKER_CONCURRENCY)
+    (raw_1, lepton_1), (raw_2, lepton_2) = seconds[1], seconds[2]
+    return [
+        Row(
+            f"5 speedup -c1 -> -c2, primes [0, {end:,})", "x",
+            [one / two for one, two in zip(lepton_1, lepton_2)],
+            [one / two for one, two in zip(raw_1, raw_2)],
+            "raw",
+            lepton_at_least(1.7, "x"),
+            note=(
+                f"{len(chunks)} chunks of {size:,}; median seconds -c1/-c2: raw {median(raw_1):.3f}/"
+                f"{median(raw_2):.3f}, Lepton {median(lepton_1):.3f}/{median(lepton_2):.3f}"
+            ),
+        )
+    ]
+
+
+def _raw_primes(platform, chunks):
+    started = time.perf_counter()
+    group(rawapp.count_primes.s(lo, hi) for lo, hi in chunks).apply_async().get(timeout=600)
+    elapsed = time.perf_counter() - started
+    platform.forget_raw_results()
+    return elapsed

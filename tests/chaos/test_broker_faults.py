@@ -1,0 +1,93 @@
+"""The broker loses messages or hands them out twice; the database still knows the work.
+
+d. FLUSHALL mid-job, e. Redis stopped and restarted mid-job, f. a subtask that runs past
+the visibility timeout and is delivered again while it runs.
+"""
+
+import time
+
+import pytest
+from django.utils import timezone
+
+from jobs.models import RecoveryEvent, Subtask
+from tests.chaos.conftest import (
+    assert_counted_once,
+    hostname,
+    running_subtasks,
+    seconds,
+    wait_for_final,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+#: Enough short subtasks that most are waiting in Redis when the broker loses them.
+SUBTASKS = 60
+#: Seconds the broker stays down in scenario e.
+DOWNTIME = 1.0
+
+
+def submit_and_wait_for_progress(platform):
+    """A job of SUBTASKS short subtasks, once some have succeeded and most are still queued."""
+    job_id = platform.submit("diagnostic", subtasks=SUBTASKS, sleep_ms=100)
+    wait_until(
+        lambda: Subtask.objects.filter(job_id=job_id, status=Subtask.Status.SUCCEEDED).count() >= 10,
+        60, f"job {job_id} made no progress",
+    )
+    return job_id
+
+
+def test_d_a_flushed_broker_delays_the_job_but_loses_nothing(start_platform, chaos):
+    # A window above the job's size: every subtask not yet run is a message in Redis.
+    platform = start_platform(LEPTON_JOB_WINDOW=str(SUBTASKS * 2))
+    platform.add_worker()
+    scenario = chaos.scenario("d. FLUSHALL on the broker")
+    for _ in range(chaos.reps):
+        job_id = submit_and_wait_for_progress(platform)
+        flushed_at = timezone.now()
+        with platform.redis.client() as client:
+            client.flushall()
+        job = wait_for_final(job_id)
+        scenario.record(job, seconds(flushed_at, job.finished_at) if job.is_final else None)
+        assert_counted_once(job, SUBTASKS)
+        assert RecoveryEvent.objects.filter(kind="broker_reset", created_at__gt=flushed_at).exists()
+
+
+def test_e_a_restarted_broker_delays_the_job_but_loses_nothing(start_platform, chaos):
+    platform = start_platform()
+    platform.add_worker()
+    scenario = chaos.scenario("e. Redis stopped and restarted")
+    for _ in range(chaos.reps):
+        job_id = submit_and_wait_for_progress(platform)
+        platform.redis.stop()
+        time.sleep(DOWNTIME)  # the outage itself
+        platform.redis.start()
+        restarted_at = timezone.now()
+        job = wait_for_final(job_id)
+        scenario.record(job, seconds(restarted_at, job.finished_at) if job.is_final else None)
+        assert_counted_once(job, SUBTASKS)
+        assert RecoveryEvent.objects.filter(kind="broker_reset", created_at__gt=restarted_at).exists()
+
+
+def test_f_a_message_delivered_again_while_its_subtask_runs_is_not_counted_twice(start_platform, chaos):
+    # Leases outlast the subtasks, so only the broker's redelivery can run one twice.
+    platform = start_platform(LEPTON_VISIBILITY_TIMEOUT="2", LEPTON_LEASE_SECONDS="30")
+    first = platform.add_worker()
+    n = 2
+    job_id = platform.submit("diagnostic", subtasks=n, sleep_ms=8000)
+    wait_until(lambda: len(running_subtasks(job_id, worker=hostname(first))) == n, 30, "the subtasks never started")
+    # Past the visibility timeout, the messages of the running subtasks count as lost to
+    # Redis: a worker starting up restores them to the queue, and takes them.
+    wait_until(
+        lambda: all(seconds(row.started_at, timezone.now()) > 2.5 for row in running_subtasks(job_id)),
+        10, "the subtasks stopped running",
+    )
+    second = platform.add_worker()
+    job = wait_for_final(job_id)
+    chaos.scenario("f. redelivered past the visibility timeout").record(job)
+    assert_counted_once(job, n)
+    # Delivered again to the second worker, which found the subtasks claimed and did nothing.
+    assert "event=claim_rejected" in second.log(), "the messages were not delivered again"
+    rows = Subtask.objects.filter(job_id=job_id)
+    assert [(row.attempt, row.tries, row.worker) for row in rows] == [(1, 1, hostname(first))] * n
+    assert not RecoveryEvent.objects.filter(job_id=job_id).exists()
