@@ -42,6 +42,10 @@ WORKER_CONCURRENCY = 2
 READY_TIMEOUT = 60
 #: How long a scenario waits for a job before calling it an error.
 JOB_TIMEOUT = 1800
+#: How often the end of a run is looked for: Lepton's Job row is polled this often, and
+#: raw Celery's `get()` drains results with this interval (its default, 0.5 s, adds up
+#: to half a second to every group or chord: a group of one no-op takes 0.50 s to `get()`).
+POLL = 0.02
 
 
 class ScenarioError(Exception):
@@ -221,7 +225,7 @@ def submit(type_name, params, owner=None, priority=Priority.NORMAL):
     return job.pk
 
 
-def wait_for_job(job_id, poll=0.02, timeout=JOB_TIMEOUT):
+def wait_for_job(job_id, poll=POLL, timeout=JOB_TIMEOUT):
     """Poll the job's row until it is final; returns when (perf_counter) it was seen succeeded."""
     deadline = time.monotonic() + timeout
     while True:
@@ -235,11 +239,20 @@ def wait_for_job(job_id, poll=0.02, timeout=JOB_TIMEOUT):
         time.sleep(poll)
 
 
-def timed_job(type_name, params, poll=0.02, priority=Priority.NORMAL):
+def timed_job(type_name, params, poll=POLL, priority=Priority.NORMAL):
     """Seconds from submit (in this process, through submit_job) to succeeded."""
     started = time.perf_counter()
     job_id = submit(type_name, params, priority=priority)
     return wait_for_job(job_id, poll) - started
+
+
+def raw_timed(platform, send):
+    """(seconds, result) from calling send() (it builds and sends a raw canvas) to its result."""
+    started = time.perf_counter()
+    result = send().get(timeout=JOB_TIMEOUT, interval=POLL)
+    elapsed = time.perf_counter() - started
+    platform.forget_raw_results()
+    return elapsed, result
 
 
 def settle(platform, timeout=600):

@@ -2,7 +2,8 @@
 
 Each repetition runs raw Celery, then Lepton, back to back. Lepton's clock runs from
 submit_job (validation, split and the inserts included) until the Job row, polled
-every 20 ms, says `succeeded`; raw Celery's from building the canvas until `get()`.
+every 20 ms, says `succeeded`; raw Celery's from building the canvas until `get()`
+returns (draining results every 20 ms too: see harness.POLL).
 """
 
 import random
@@ -12,21 +13,11 @@ from celery import chord, group
 
 from jobs.models import Job
 from tests.bench import rawapp
-from tests.bench.harness import ScenarioError, settle, submit, timed_job, wait_for_job
+from tests.bench.harness import ScenarioError, raw_timed, settle, submit, timed_job, wait_for_job
 from tests.bench.report import Row, ratio_at_least
 
-RAW_TIMEOUT = 1800
 STATS_SEED = 20240501
 STATS_CHUNK = 10_000
-
-
-def _raw_seconds(platform, canvas):
-    """Seconds to send canvas() and get its result; returns (seconds, result)."""
-    started = time.perf_counter()
-    result = canvas().get(timeout=RAW_TIMEOUT)
-    elapsed = time.perf_counter() - started
-    platform.forget_raw_results()
-    return elapsed, result
 
 
 def _noop_job(n):
@@ -38,7 +29,7 @@ def throughput(ctx):
     raw, lepton = [], []
     for rep in range(ctx.repeat):
         settle(ctx.platform)
-        seconds, _ = _raw_seconds(ctx.platform, lambda: group(rawapp.noop.s(i) for i in range(n)).apply_async())
+        seconds, _ = raw_timed(ctx.platform, lambda: group(rawapp.noop.s(i) for i in range(n)).apply_async())
         raw.append(n / seconds)
         settle(ctx.platform)
         lepton.append(n / timed_job(*_noop_job(n)))
@@ -56,7 +47,7 @@ def fanin(ctx):
     raw, lepton = [], []
     for rep in range(ctx.repeat):
         settle(ctx.platform)
-        seconds, total = _raw_seconds(
+        seconds, total = raw_timed(
             ctx.platform, lambda: chord(rawapp.noop.s(i) for i in range(n))(rawapp.total.s())
         )
         if total != n * (n - 1) // 2:
@@ -81,7 +72,7 @@ def chunked(ctx):
     raw, lepton = [], []
     for rep in range(ctx.repeat):
         settle(ctx.platform)
-        seconds, raw_result = _raw_seconds(
+        seconds, raw_result = raw_timed(
             ctx.platform,
             lambda: chord(rawapp.chunk_stats.s(chunk) for chunk in chunks)(rawapp.merge_stats.s()),
         )

@@ -5,12 +5,10 @@ worker restarted with the same -c, as the reference for what two processes can g
 on this machine.
 """
 
-import time
-
 from celery import group
 
 from tests.bench import rawapp
-from tests.bench.harness import WORKER_CONCURRENCY, settle, timed_job
+from tests.bench.harness import WORKER_CONCURRENCY, raw_timed, settle, timed_job
 from tests.bench.report import Row, lepton_at_least, median
 
 
@@ -55,8 +53,4 @@ def speedup(ctx):
 
 
 def _raw_primes(platform, chunks):
-    started = time.perf_counter()
-    group(rawapp.count_primes.s(lo, hi) for lo, hi in chunks).apply_async().get(timeout=600)
-    elapsed = time.perf_counter() - started
-    platform.forget_raw_results()
-    return elapsed
+    return raw_timed(platform, lambda: group(rawapp.count_primes.s(lo, hi) for lo, hi in chunks).apply_async())[0]
