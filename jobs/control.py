@@ -1,7 +1,6 @@
 """Changing a job's course: cancel, fail when too many subtasks fail, retry when failed."""
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from jobs.dispatch import finalize_message, publish_on_commit, refill
@@ -51,9 +50,6 @@ def retry_job(job_id):
             status=Subtask.Status.PENDING, tries=0, error="", result=None,
             worker="", finished_at=None, retry_at=None,
         )
-        # Subtasks that left `pending` are the dispatched ones (see Job.dispatched).
-        pending = Subtask.objects.filter(job_id=job_id, status=Subtask.Status.PENDING).count()
-        Job.objects.filter(pk=job_id).update(dispatched=F("total") - pending)
         job = Job.objects.values(*Job.PROGRESS_FIELDS).get(pk=job_id)
         if job["done"] >= job["total"]:
             # Only the combine step had failed.

@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from jobs import registry
-from jobs.models import Job, Subtask
+from jobs.models import Subtask
 from jobs.routing import FINALIZE_PRIORITY, message_priority
 
 log = logging.getLogger(__name__)
@@ -72,51 +72,48 @@ def finalize_message(job_id, queue):
     return Message(FINALIZE_JOB, (job_id,), queue, FINALIZE_PRIORITY)
 
 
-def queue_pending(job_id, limit):
-    """Move up to `limit` pending subtasks of a job to queued, lowest index first.
+def queue_pending(job_id, limit, batch=1):
+    """Move up to `limit` pending subtasks of a job to queued, lowest index first, marked
+    with the message (chunk of `batch`) that will carry them. Returns the (id, attempt)
+    pairs to publish, in that order, for subtask_messages(..., batch).
 
     Callers hold the job's row lock (or created the rows in this transaction), so no
     other process picks the same pending rows; the status condition is a second fence.
-    Returns the (id, attempt) pairs to publish.
     """
-    if limit <= 0:
-        return []
     rows = list(
         Subtask.objects.filter(job_id=job_id, status=Subtask.Status.PENDING)
         .order_by("index")
-        .values_list("id", "attempt")[:limit]
+        .values_list("id", "attempt", "index")[: max(limit, 0)]
     )
-    if not rows:
-        return []
-    ids = [sid for sid, _ in rows]
-    updated = Subtask.objects.filter(id__in=ids, status=Subtask.Status.PENDING).update(
-        status=Subtask.Status.QUEUED, attempt=F("attempt") + 1, queued_at=timezone.now()
-    )
-    if updated != len(ids):
-        return list(
-            Subtask.objects.filter(id__in=ids, status=Subtask.Status.QUEUED).values_list(
-                "id", "attempt"
-            )
+    now = timezone.now()
+    for start in range(0, len(rows), batch):
+        chunk = rows[start : start + batch]
+        Subtask.objects.filter(id__in=[sid for sid, _, _ in chunk], status=Subtask.Status.PENDING).update(
+            status=Subtask.Status.QUEUED, attempt=F("attempt") + 1, queued_at=now, message=chunk[0][2]
         )
-    return [(sid, attempt + 1) for sid, attempt in rows]
+    return [(sid, attempt + 1) for sid, attempt, _ in rows]
+
+
+def messages_waiting(job_id):
+    """Messages of this job in the broker: those whose subtasks are queued, not yet claimed."""
+    return (
+        Subtask.objects.filter(job_id=job_id, status=Subtask.Status.QUEUED)
+        .order_by()
+        .values("message")
+        .distinct()
+        .count()
+    )
 
 
 def refill(job_id, job):
-    """Top up a job's window (`window` messages of `batch` subtasks) once a message's worth
-    of room opened; several messages go out in one pipelined publish.
-
-    `job` holds the row's PROGRESS_FIELDS; the caller holds the job's row lock.
-    """
-    in_flight = job["dispatched"] - job["done"] - job["failed"]
-    room = job["window"] * job["batch"] - in_flight
-    if room < job["batch"]:
+    """Top the job up to `window` messages in the broker, each of `batch` subtasks, in one
+    pipelined publish (invariant 7). `job` holds the row's PROGRESS_FIELDS; the caller
+    holds the job's row lock."""
+    room = job["window"] - messages_waiting(job_id)
+    if room <= 0:
         return
-    pairs = queue_pending(job_id, room)
-    if pairs:
-        Job.objects.filter(pk=job_id).update(dispatched=F("dispatched") + len(pairs))
-        publish_on_commit(
-            subtask_messages(pairs, registry.get(job["type"]), job["queue"], job["priority"], job["batch"])
-        )
+    pairs = queue_pending(job_id, room * job["batch"], job["batch"])
+    publish_on_commit(subtask_messages(pairs, registry.get(job["type"]), job["queue"], job["priority"], job["batch"]))
 
 
 def publish(messages):

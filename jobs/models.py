@@ -44,8 +44,7 @@ class Job(models.Model):
     FINAL = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
     #: What a completion reads to decide the job's next step (finalize, refill, fail).
     PROGRESS_FIELDS = (
-        "status", "total", "done", "failed", "max_failures", "window", "dispatched", "batch",
-        "queue", "priority", "type",
+        "status", "total", "done", "failed", "max_failures", "window", "batch", "queue", "priority", "type",
     )
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
@@ -61,10 +60,8 @@ class Job(models.Model):
     failed = models.PositiveIntegerField(default=0)
     #: Failed subtasks tolerated before the job fails (0: fail fast).
     max_failures = models.PositiveIntegerField(default=0)
-    #: Most messages of this job in the broker at once (invariant 7), and how many
-    #: subtasks have left `pending` so far: dispatched - done - failed are in flight.
+    #: Most messages of this job waiting in the broker at once (invariant 7).
     window = models.PositiveIntegerField(default=1)
-    dispatched = models.PositiveIntegerField(default=0)
     #: Subtasks per message, adapted to how long they take (jobs.execution.next_batch).
     batch = models.PositiveIntegerField(default=1)
 
@@ -137,6 +134,9 @@ class Subtask(models.Model):
     #: retry of the failed job starts them again from zero.
     tries = models.PositiveIntegerField(default=0)
     worker = models.CharField(max_length=255, blank=True)
+    #: The message that carries it: the index of the first subtask in that message. The
+    #: dispatch window counts a job's distinct messages among its queued subtasks.
+    message = models.PositiveIntegerField(null=True, blank=True)
     #: The worker process running it, so an operator can find (or a chaos test kill) it.
     worker_pid = models.PositiveIntegerField(null=True, blank=True)
 

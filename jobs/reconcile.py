@@ -94,6 +94,7 @@ def requeue_lapsed_leases(now):
             status=Subtask.Status.QUEUED,
             attempt=F("attempt") + 1,
             queued_at=now,
+            message=F("index"),
             worker="",
             lease_expires_at=None,
             error=error,
@@ -119,7 +120,7 @@ def queue_due_retries(now):
         return 0
     count = Subtask.objects.filter(
         id__in=[row["id"] for row in rows], status=Subtask.Status.RETRY_WAIT
-    ).update(status=Subtask.Status.QUEUED, queued_at=now, retry_at=None)
+    ).update(status=Subtask.Status.QUEUED, queued_at=now, retry_at=None, message=F("index"))
     publish_by_job(rows)
     return count
 
@@ -137,8 +138,9 @@ def redispatch_lost(now, lost_before):
     )
     if not rows:
         return 0
+    # Sent again one per message.
     Subtask.objects.filter(id__in=[row["id"] for row in rows], status=Subtask.Status.QUEUED).update(
-        queued_at=now
+        queued_at=now, message=F("index")
     )
     publish_by_job(rows)
     _events(RecoveryEvent.Kind.REDISPATCHED, rows, lambda row: f"message of attempt {row['attempt']} presumed lost; sent again")

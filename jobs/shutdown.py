@@ -37,6 +37,7 @@ def hand_back_running_subtasks(sender, **kwargs):
             # Not the subtask's fault: the try does not count against its retries.
             tries=F("tries") - 1,
             queued_at=now,
+            message=F("index"),
             worker="",
             lease_expires_at=None,
         ):

@@ -122,14 +122,16 @@ def _create(owner, job_type, cleaned, priority, idempotency_key, payloads):
             total=len(payloads),
             max_failures=job_type.max_failures,
             window=window,
-            dispatched=min(window, len(payloads)),
             status=Job.Status.QUEUED if payloads else Job.Status.FINALIZING,
         )
         # The first window goes straight to `queued`; the rest wait as `pending` and are
         # dispatched one by one as earlier subtasks finish (invariant 7).
         subtasks = Subtask.objects.bulk_create(
             (
-                Subtask(job=job, index=index, payload=payload, status=Subtask.Status.QUEUED, attempt=1, queued_at=now)
+                Subtask(
+                    job=job, index=index, payload=payload,
+                    status=Subtask.Status.QUEUED, attempt=1, queued_at=now, message=index,
+                )
                 if index < window
                 else Subtask(job=job, index=index, payload=payload)
                 for index, payload in enumerate(payloads)

@@ -3,6 +3,7 @@
 import threading
 import time
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Max, Min
 from django.test import override_settings
@@ -36,41 +37,54 @@ def _load(subtasks):
 def small_job_under_load(ctx):
     """F1: a 1-subtask job's latency while a big job runs, with the window on and off."""
     load = ctx.size(5000, 1000)
-    idle, loaded = _latency_under_load(ctx, load)
+    idle, loaded, depths = _latency_under_load(ctx, load)
     rows = [
         Row(
             f"F1 1-subtask job behind a {load}-subtask job", "ms", loaded, idle, "idle",
             Target("< 1000 ms and ratio <= 10", lambda row: row.lepton_median < 1000 and row.ratio <= 10),
-            note=f"latency submit -> succeeded while a {load}-subtask job (sleep_ms 2) runs, vs on an idle platform",
+            note=(
+                f"latency submit -> succeeded while a {load}-subtask job (sleep_ms 2) runs, vs on an idle "
+                f"platform; messages ahead of it in the broker: {depths}"
+            ),
+            detail={"broker_depth_at_submit": depths},
         )
     ]
     ctx.say(f"window off: restarting the job worker with LEPTON_JOB_WINDOW={WINDOW_OFF}")
     ctx.platform.start_lepton_worker(LEPTON_JOB_WINDOW=str(WINDOW_OFF))
     try:
         with override_settings(LEPTON_JOB_WINDOW=WINDOW_OFF):
-            idle, loaded = _latency_under_load(ctx, load)
+            idle, loaded, depths = _latency_under_load(ctx, load)
     finally:
         ctx.platform.start_lepton_worker()
     rows.append(
         Row(
             "F1 same, window off (FIFO), for comparison", "ms", loaded, idle, "idle",
-            note=f"LEPTON_JOB_WINDOW={WINDOW_OFF} in the bench process and the job worker",
+            note=(
+                f"LEPTON_JOB_WINDOW={WINDOW_OFF} in the bench process and the job worker; "
+                f"messages ahead of it in the broker: {depths}"
+            ),
+            detail={"broker_depth_at_submit": depths},
         )
     )
     return rows
 
 
 def _latency_under_load(ctx, load):
-    idle, loaded = [], []
+    """(idle latencies, loaded latencies, broker depths when the small job was submitted)."""
+    idle, loaded, depths = [], [], []
     for rep in range(ctx.repeat):
         settle(ctx.platform)
         idle.append(timed_job(*SMALL, poll=SMALL_POLL) * 1000)
         big = submit(*_load(load))
         _wait_for_progress(big, LOAD_STARTED)
+        depths.append(ctx.platform.queue_depth(settings.LEPTON_QUEUES))
         loaded.append(timed_job(*SMALL, poll=SMALL_POLL) * 1000)
         cancel_job(big)
-        ctx.say(f"rep {rep + 1}: idle {idle[-1]:.0f} ms, behind the big job {loaded[-1]:.0f} ms")
-    return idle, loaded
+        ctx.say(
+            f"rep {rep + 1}: idle {idle[-1]:.0f} ms, behind the big job {loaded[-1]:.0f} ms "
+            f"({depths[-1]} messages ahead of it)"
+        )
+    return idle, loaded, depths
 
 
 def _wait_for_progress(job_id, done, timeout=120):

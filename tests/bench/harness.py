@@ -239,10 +239,10 @@ def wait_for_job(job_id, poll=POLL, timeout=JOB_TIMEOUT):
         time.sleep(poll)
 
 
-def timed_job(type_name, params, poll=POLL, priority=Priority.NORMAL):
+def timed_job(type_name, params, poll=POLL):
     """Seconds from submit (in this process, through submit_job) to succeeded."""
     started = time.perf_counter()
-    job_id = submit(type_name, params, priority=priority)
+    job_id = submit(type_name, params)
     return wait_for_job(job_id, poll) - started
 
 

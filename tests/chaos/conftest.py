@@ -31,12 +31,12 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -201,9 +201,11 @@ class Platform:
 
     def stop(self):
         try:
-            # All at once: each may take its shutdown grace.
-            with ThreadPoolExecutor(max_workers=max(1, len(self.services))) as pool:
-                list(pool.map(lambda service: service.stop(), self.services))
+            # The scenario is over: no need to wait out each worker's shutdown grace.
+            for service in self.services:
+                if service.alive():
+                    os.killpg(service.pid, signal.SIGKILL)
+                service.stop()
         finally:
             self.redis.stop()
             shutil.rmtree(self.run_dir, ignore_errors=True)
@@ -235,9 +237,10 @@ def start_platform(transactional_db, request):
 
 
 @pytest.fixture
-def chaos_job_types():
-    """The chaos job types in this process's registry for the test, then gone again: other
-    tests count the registered types."""
+def slow_combine():
+    """The slow-combine job type, in this process's registry for the test only (other tests
+    count the registered types); the scenario's processes load it through
+    LEPTON_JOB_TYPE_MODULES."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(registry, "_registry", dict(registry._registry))
         registry.load([CHAOS_JOB_TYPES])
@@ -245,7 +248,7 @@ def chaos_job_types():
 
         # Importing registered it the first time; later tests register it again here.
         registry.register(SlowCombine)
-        yield
+        yield registry.get(SlowCombine.name)
 
 
 # --- Results: repetitions, faults, recovery times ------------------------------------

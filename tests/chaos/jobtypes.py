@@ -1,13 +1,14 @@
 """Test-only job types for the chaos suite, loaded into its processes with
-LEPTON_JOB_TYPE_MODULES=tests.chaos.jobtypes (and into the test process by a fixture)."""
+LEPTON_JOB_TYPE_MODULES=tests.chaos.jobtypes."""
 
 import logging
 import os
 import time
 
-from jobs.fields import NumberField
+from jobs.fields import NumberField, StrictIntegerField
+from jobs.jobtypes._defaults import ParamsForm
 from jobs.jobtypes.diagnostic import Diagnostic, DiagnosticParams
-from jobs.registry import register
+from jobs.registry import JobType, PermanentError, TransientError, register
 
 log = logging.getLogger(__name__)
 
@@ -31,3 +32,29 @@ class SlowCombine(Diagnostic):
         log.warning("event=chaos_combine_started pid=%d", os.getpid())
         time.sleep(params["combine_seconds"])
         return super().combine(partials, params)
+
+
+class FailFastParams(ParamsForm):
+    subtasks = StrictIntegerField(min_value=2, max_value=100)
+    sleep_ms = StrictIntegerField(min_value=0, max_value=60_000)
+
+
+@register
+class FailFast(JobType):
+    """Subtask 0 fails for good half way through; the others are still running then, and
+    fail transiently at the end: after their job has failed."""
+
+    name = "chaos_fail_fast"
+    description = "One subtask fails the job while the others run on, then fail transiently."
+    params_form = FailFastParams
+
+    def split(self, params):
+        for index in range(params["subtasks"]):
+            yield {"index": index, "sleep_ms": params["sleep_ms"]}
+
+    def process(self, payload, ctx):
+        if payload["index"] == 0:
+            time.sleep(payload["sleep_ms"] / 2000)
+            raise PermanentError("chaos: subtask 0 fails for good")
+        time.sleep(payload["sleep_ms"] / 1000)
+        raise TransientError(f"chaos: subtask {payload['index']} fails, worth a retry")

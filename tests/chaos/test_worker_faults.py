@@ -132,14 +132,14 @@ def test_i_a_stopped_worker_hands_its_subtasks_back_at_once(start_platform, chao
         current = survivor
 
 
-def test_c_a_killed_combine_step_is_run_again_by_another_worker(start_platform, chaos, chaos_job_types):
+def test_c_a_killed_combine_step_is_run_again_by_another_worker(start_platform, chaos, slow_combine):
     platform = start_platform()
     workers = [platform.add_worker(), platform.add_worker()]
     scenario = chaos.scenario("c. SIGKILL the worker running combine")
     n = 4
     for _ in range(chaos.reps):
         marks = {worker: len(worker.log()) for worker in workers}
-        job_id = platform.submit("chaos_slow_combine", subtasks=n, combine_seconds=3)
+        job_id = platform.submit(slow_combine.name, subtasks=n, combine_seconds=3)
         wait_until(
             lambda: Job.objects.filter(pk=job_id, status="finalizing", lease_expires_at__isnull=False).exists(),
             60, f"the combine step of job {job_id} never started",
