@@ -3,6 +3,8 @@
 Monitoring reads the same functions, so the health page and the dispatcher agree.
 """
 
+import time
+
 from celery import current_app
 from django.conf import settings
 from django.db.models import Count, F, Sum
@@ -33,10 +35,18 @@ def outstanding_by_queue():
     return {row["queue"]: {"jobs": row["jobs"], "subtasks": row["subtasks"] or 0} for row in rows}
 
 
+#: total_concurrency() is read on every submission and changes only when workers come and
+#: go, so each process re-reads it at most this often.
+CONCURRENCY_TTL_SECONDS = 5.0
+_concurrency_cache = {"value": None, "read_at": 0.0}
+
+
 def total_concurrency():
     """Pool processes of the live workers, or this machine's configured concurrency if none report."""
-    reported = sum(w.concurrency for w in live_workers(timezone.now()))
-    return reported or settings.LEPTON_WORKER_CONCURRENCY
+    if time.monotonic() - _concurrency_cache["read_at"] > CONCURRENCY_TTL_SECONDS:
+        reported = sum(w.concurrency for w in live_workers(timezone.now()))
+        _concurrency_cache.update(value=reported or settings.LEPTON_WORKER_CONCURRENCY, read_at=time.monotonic())
+    return _concurrency_cache["value"]
 
 
 def job_window():
