@@ -255,7 +255,7 @@ def _locked_job(job_id):
 
 
 def _advance(job_id, job=None):
-    """After one subtask ended: finalize the job if it was the last, else refill the window."""
+    """After subtasks ended: finalize the job if they were the last, else refill the window."""
     job = job or _locked_job(job_id)
     if job["status"] != Job.Status.RUNNING:
         return
@@ -266,7 +266,7 @@ def _advance(job_id, job=None):
         if entered:
             # The winner runs the combine step itself, right after commit: no broker round
             # trip between the last subtask and the result. Should this process die, the
-            # job's lease lapses and the reconciler sends the step to another worker.
+            # reconciler sends the step to another worker (reconcile.resend_stuck_finalize).
             transaction.on_commit(lambda: finalize(job_id))
         return
     refill(job_id, job)

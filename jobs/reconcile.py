@@ -37,8 +37,9 @@ def reconcile():
         )
     lost_before = now - timedelta(seconds=settings.LEPTON_REDISPATCH_SECONDS)
     if reset_at is not None:
-        # Everything queued before the broker reset lost its message.
-        lost_before = max(lost_before, datetime.fromtimestamp(reset_at, dt_timezone.utc))
+        # Everything queued before the broker reset lost its message (this pass's own
+        # requeues are stamped `now` and were sent after the reset).
+        lost_before = max(lost_before, min(now, datetime.fromtimestamp(reset_at, dt_timezone.utc)))
     actions = {
         "lease_lapsed": requeue_lapsed_leases(now),
         "retry_due": queue_due_retries(now),
@@ -113,15 +114,18 @@ def queue_due_retries(now):
     """Retry waits are rows, not broker ETAs, so a broker loss cannot lose them."""
     rows = list(
         Subtask.objects.filter(status=Subtask.Status.RETRY_WAIT, retry_at__lte=now).values(
-            "id", "attempt", *ROUTING_FIELDS
+            "id", "attempt", "job__status", *ROUTING_FIELDS
         )[:BATCH]
     )
-    if not rows:
-        return 0
+    due = [row for row in rows if row["job__status"] in Job.ACTIVE]
+    # A retry scheduled by an attempt that finished after its job ended is dropped.
+    Subtask.objects.filter(
+        id__in=[row["id"] for row in rows if row not in due], status=Subtask.Status.RETRY_WAIT
+    ).update(status=Subtask.Status.CANCELED, finished_at=now)
     count = Subtask.objects.filter(
-        id__in=[row["id"] for row in rows], status=Subtask.Status.RETRY_WAIT
+        id__in=[row["id"] for row in due], status=Subtask.Status.RETRY_WAIT
     ).update(status=Subtask.Status.QUEUED, queued_at=now, retry_at=None, message=F("index"))
-    publish_by_job(rows)
+    publish_by_job(due)
     return count
 
 

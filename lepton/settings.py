@@ -255,8 +255,8 @@ LEPTON_LEASE_SECONDS = env_float("LEPTON_LEASE_SECONDS", 12.0, minimum=1.0)
 #: A queued subtask unclaimed this long has its message sent again (the first copy
 #: may have been lost between commit and publish); duplicates are no-ops.
 LEPTON_REDISPATCH_SECONDS = env_float("LEPTON_REDISPATCH_SECONDS", 120.0, minimum=1.0)
-#: A job in `finalizing` this long has its combine step enqueued again.
-LEPTON_FINALIZE_STALE_SECONDS = env_float("LEPTON_FINALIZE_STALE_SECONDS", 60.0, minimum=1.0)
+#: A job in `finalizing` whose combine step has not started this long gets it sent again.
+LEPTON_FINALIZE_STALE_SECONDS = env_float("LEPTON_FINALIZE_STALE_SECONDS", 10.0, minimum=1.0)
 LEPTON_RETRY_BASE_SECONDS = env_float("LEPTON_RETRY_BASE_SECONDS", 0.5, minimum=0.0)
 LEPTON_RETRY_MAX_SECONDS = env_float("LEPTON_RETRY_MAX_SECONDS", 30.0, minimum=0.0)
 #: Workers report a heartbeat this often; one silent for three beats is not live.

@@ -1,0 +1,117 @@
+"""The reconciler heals from the rows: each case set up by hand, one pass, then checked
+in the database and in a real Redis. Jobs are routed to a queue no worker consumes, so
+the messages it sends stay where the test can count them."""
+
+import base64
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from jobs.models import Job, RecoveryEvent, Subtask
+from jobs.reconcile import reconcile
+from jobs.submit import submit_job
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+PARKED = "parked"
+
+
+@pytest.fixture
+def parked(settings, broker):
+    settings.LEPTON_QUEUES = [*settings.LEPTON_QUEUES, PARKED]
+    settings.LEPTON_ROUTES = {"diagnostic": PARKED}
+    settings.LEPTON_JOB_WINDOW = 1
+    broker.client.delete(*[f"{PARKED}{suffix}" for suffix in ("", ":3", ":6", ":9")])
+    yield broker
+
+
+def sent(broker):
+    """(task name, first argument) of every message waiting on the parked queue."""
+    messages = [json.loads(raw) for key in (PARKED, f"{PARKED}:6") for raw in broker.client.lrange(key, 0, -1)]
+    return [(m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0][0]) for m in messages]
+
+
+@pytest.fixture
+def job(parked, owner):
+    job, _ = submit_job(owner, "diagnostic", {"subtasks": 3})
+    Job.objects.filter(pk=job.pk).update(status="running")
+    parked.client.delete(PARKED, f"{PARKED}:6")  # the submission's own message
+    return job
+
+
+def test_a_lapsed_lease_is_queued_again_under_a_new_attempt(job, parked):
+    subtask = job.subtasks.get(index=0)
+    past = timezone.now() - timedelta(seconds=1)
+    Subtask.objects.filter(pk=subtask.pk).update(status="running", worker="w1@host", tries=1, lease_expires_at=past)
+
+    assert reconcile()["lease_lapsed"] == 1
+
+    subtask.refresh_from_db()
+    assert (subtask.status, subtask.attempt, subtask.worker) == ("queued", 2, "")
+    assert "lease lapsed: worker w1@host" in subtask.error
+    assert sent(parked) == [("jobs.tasks.run_subtasks", [[subtask.pk, 2]])]
+    assert RecoveryEvent.objects.filter(kind="lease_lapsed", job=job, subtask_index=0).exists()
+    assert reconcile()["lease_lapsed"] == 0, "a second pass changes nothing"
+
+
+def test_a_lapsed_lease_past_the_retry_limit_fails_the_job(job, parked):
+    subtask = job.subtasks.get(index=0)
+    past = timezone.now() - timedelta(seconds=1)
+    Subtask.objects.filter(pk=subtask.pk).update(status="running", worker="w1@host", tries=9, lease_expires_at=past)
+
+    reconcile()
+
+    job.refresh_from_db()
+    assert job.status == "failed" and "lease lapsed" in job.error
+    assert set(job.subtasks.exclude(index=0).values_list("status", flat=True)) == {"canceled"}
+
+
+def test_a_due_retry_is_queued_and_sent(job, parked):
+    subtask = job.subtasks.get(index=1)
+    Subtask.objects.filter(pk=subtask.pk).update(status="retry_wait", attempt=2, retry_at=timezone.now())
+
+    assert reconcile()["retry_due"] == 1
+    subtask.refresh_from_db()
+    assert (subtask.status, subtask.attempt) == ("queued", 2)
+    assert sent(parked) == [("jobs.tasks.run_subtasks", [[subtask.pk, 2]])]
+
+
+def test_a_retry_of_a_job_that_ended_meanwhile_is_dropped(job, parked):
+    Subtask.objects.filter(job=job, index=1).update(status="retry_wait", attempt=2, retry_at=timezone.now())
+    Job.objects.filter(pk=job.pk).update(status="canceled")
+
+    reconcile()
+
+    assert job.subtasks.get(index=1).status == "canceled"
+    assert sent(parked) == []
+
+
+def test_a_queued_subtask_whose_message_never_left_is_sent_again(job, parked, settings):
+    settings.LEPTON_REDISPATCH_SECONDS = 5
+    subtask = job.subtasks.get(index=0)
+    Subtask.objects.filter(pk=subtask.pk).update(queued_at=timezone.now() - timedelta(seconds=6))
+
+    assert reconcile()["redispatched"] == 1
+    assert sent(parked) == [("jobs.tasks.run_subtasks", [[subtask.pk, 1]])]
+    assert reconcile()["redispatched"] == 0, "sent again once per LEPTON_REDISPATCH_SECONDS"
+
+
+def test_after_a_broker_flush_everything_queued_is_sent_again(job, parked):
+    reconcile()  # the broker is known from here on
+    parked.client.flushdb()
+
+    assert reconcile()["redispatched"] == 1
+    assert RecoveryEvent.objects.filter(kind="broker_reset").count() >= 1
+    subtask = job.subtasks.get(index=0)
+    assert sent(parked) == [("jobs.tasks.run_subtasks", [[subtask.pk, 1]])]
+
+
+def test_a_job_stuck_in_finalizing_gets_its_combine_step_again(job, parked, settings):
+    settings.LEPTON_FINALIZE_STALE_SECONDS = 5
+    Job.objects.filter(pk=job.pk).update(status="finalizing", status_changed_at=timezone.now() - timedelta(seconds=6))
+
+    assert reconcile()["finalize_resent"] == 1
+    assert [name for name, _ in sent(parked)] == ["jobs.tasks.finalize_job"]
+    assert reconcile()["finalize_resent"] == 0
