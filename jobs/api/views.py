@@ -45,22 +45,17 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        job = self.get_object()
-        if not cancel_job(job.pk):
-            return Response(
-                {"status": [f"The job is already {job.status}; only an active job can be canceled."]},
-                status=status.HTTP_409_CONFLICT,
-            )
-        return Response(JobSerializer(self.get_queryset().get(pk=job.pk)).data)
+        return self._change(cancel_job, "The job is already {status}; only an active job can be canceled.")
 
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
+        return self._change(retry_job, "The job is {status}; only a failed job can be retried.")
+
+    def _change(self, change, refusal):
+        """Apply a control action to the job; 409 with the reason if its state forbids it."""
         job = self.get_object()
-        if not retry_job(job.pk):
-            return Response(
-                {"status": [f"The job is {job.status}; only a failed job can be retried."]},
-                status=status.HTTP_409_CONFLICT,
-            )
+        if not change(job.pk):
+            return Response({"status": [refusal.format(status=job.status)]}, status=status.HTTP_409_CONFLICT)
         return Response(JobSerializer(self.get_queryset().get(pk=job.pk)).data)
 
     @action(detail=True, methods=["get"])
