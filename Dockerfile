@@ -24,4 +24,4 @@ USER lepton
 EXPOSE 8000
 # Same arguments as `make run` (lepton/run.py process_commands()["web"]), bound to all
 # interfaces of the container.
-CMD ["python", "-m", "gunicorn", "lepton.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", "--access-logfile", "-"]
+CMD ["python", "-m", "gunicorn", "lepton.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", "--access-logfile", "-", "--no-control-socket"]

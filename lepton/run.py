@@ -41,6 +41,8 @@ def process_commands():
             "--workers", str(settings.LEPTON_WEB_WORKERS),
             "--threads", "4",
             "--access-logfile", "-",
+            # gunicorn's control socket defaults to one path per user: two servers collide.
+            "--no-control-socket",
         ],
         "worker": [*celery, "worker", "-n", "work@%h", "-c", str(settings.LEPTON_WORKER_CONCURRENCY), "--loglevel", "INFO"],
         "control": [*celery, "worker", "-n", "control@%h", "-Q", settings.CONTROL_QUEUE, "-c", "1", "--loglevel", "INFO"],
