@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # Rebuilt whenever requirements.txt changes.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test
+.PHONY: run test bench bench-fairness chaos
 
 $(INSTALLED): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,3 +19,18 @@ run: $(INSTALLED)
 ## The whole test suite (starts its own Redis and workers unless told otherwise).
 test: $(INSTALLED)
 	$(PY) -m pytest
+
+## Lepton against raw Celery, plus the fairness checks: a table of medians and targets,
+## also written to var/bench/results-<timestamp>.json. Starts and stops its own everything.
+bench: $(INSTALLED)
+	$(PY) -m tests.bench
+
+## Only the fairness checks (F1-F4).
+bench-fairness: $(INSTALLED)
+	$(PY) -m tests.bench fairness
+
+## The chaos suite in full: 20 repetitions of each fault (kills, broker flush and restart),
+## default leases for the whole-worker kill; the table also goes to $LEPTON_DATA_DIR/chaos/results.json
+## (var/chaos/ by default).
+chaos: $(INSTALLED)
+	$(PY) -m pytest tests/chaos -p no:cacheprovider --chaos-reps 20 -s

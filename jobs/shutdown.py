@@ -1,14 +1,18 @@
 """Graceful worker shutdown: what did not finish in the grace period is handed back at once.
 
 Workers run with REMAP_SIGTERM=SIGQUIT and a soft-shutdown timeout, so SIGTERM lets
-running subtasks finish for LEPTON_SHUTDOWN_GRACE_SECONDS and then stops the rest.
-Those rows still say `running` on this worker; rather than let them wait for their
-leases to lapse, the stopping worker queues them again under a new attempt.
+running subtasks finish for LEPTON_SHUTDOWN_GRACE_SECONDS and then terminates the rest
+(Celery's cold shutdown). Those rows still say `running` on this worker; rather than let
+them wait for their leases to lapse, the stopping worker queues them again under a new
+attempt. Celery sends no worker_shutdown signal on a cold shutdown, so this is a worker
+bootstep: the blueprint calls its `terminate` on the way down. A warm shutdown waits for
+every running subtask, so it has nothing to hand back.
 """
 
 import logging
 
-from celery.signals import worker_shutdown
+from celery import bootsteps
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -18,11 +22,20 @@ from jobs.models import RecoveryEvent, Subtask
 log = logging.getLogger(__name__)
 
 
-@worker_shutdown.connect
-def hand_back_running_subtasks(sender, **kwargs):
-    hostname = getattr(sender, "hostname", None)
-    if not hostname:
-        return
+class HandBackOnTerminate(bootsteps.StartStopStep):
+    label = "lepton hand-back"
+
+    def terminate(self, worker):
+        try:
+            hand_back_running_subtasks(worker.hostname)
+        except Exception:
+            # The leases still lapse; the reconciler hands these back a little later.
+            log.exception("event=hand_back_failed worker=%s", worker.hostname)
+        finally:
+            connection.close()
+
+
+def hand_back_running_subtasks(hostname):
     now = timezone.now()
     rows = list(
         Subtask.objects.filter(status=Subtask.Status.RUNNING, worker=hostname).values(
@@ -52,3 +65,4 @@ def hand_back_running_subtasks(sender, **kwargs):
     )
     if handed_back:
         log.warning("event=handed_back worker=%s subtasks=%d", hostname, len(handed_back))
+    return len(handed_back)

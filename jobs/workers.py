@@ -1,7 +1,7 @@
 """What each worker reports about itself: a heartbeat row and per-minute attempt counts.
 
 The worker's main process writes its Worker row every few seconds (hostname, the queues
-it should consume and those it does consume, concurrency). Each pool process counts its
+it should consume and those it does consume, concurrency), from its event loop. Each pool process counts its
 subtask attempts in memory; the lease-renewer thread flushes the counts into
 WorkerMinute rows, so recording an outcome costs no database round trip.
 """
@@ -64,24 +64,27 @@ attempts = AttemptCounter()
 
 @worker_ready.connect
 def start_heartbeat(sender, **kwargs):
+    """Beat from the worker's own event loop, in the thread that forks pool processes.
+
+    A SQLite connection open in another thread at the moment of a fork leaves the new
+    pool process unable to ever write; on the event loop no beat runs during a fork, and
+    the connection is closed after each beat.
+    """
     consumer = sender
-    thread = threading.Thread(
-        target=_heartbeat_loop, args=(consumer,), name="lepton-worker-heartbeat", daemon=True
-    )
-    thread.start()
-
-
-def _heartbeat_loop(consumer):
-    stop = threading.Event()
     started = timezone.now()
-    while True:
-        try:
-            beat(consumer, started)
-        except Exception:
-            log.exception("event=heartbeat_failed worker=%s", consumer.hostname)
-            connection.close()
-        if stop.wait(settings.LEPTON_WORKER_HEARTBEAT_SECONDS):
-            return
+    consumer.timer.call_repeatedly(
+        settings.LEPTON_WORKER_HEARTBEAT_SECONDS, _beat_safely, (consumer, started)
+    )
+    _beat_safely(consumer, started)
+
+
+def _beat_safely(consumer, started):
+    try:
+        beat(consumer, started)
+    except Exception:
+        log.exception("event=heartbeat_failed worker=%s", consumer.hostname)
+    finally:
+        connection.close()
 
 
 def beat(consumer, started):

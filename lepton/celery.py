@@ -9,3 +9,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lepton.settings")
 app = Celery("lepton")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Named, not imported: the step's module needs Django, which is set up after this runs.
+app.steps["worker"].add("jobs.shutdown:HandBackOnTerminate")

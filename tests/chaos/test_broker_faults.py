@@ -5,16 +5,18 @@ the visibility timeout and is delivered again while it runs.
 """
 
 import time
+from functools import partial
 
 import pytest
 from django.utils import timezone
 
 from jobs.models import RecoveryEvent, Subtask
 from tests.chaos.conftest import (
+    all_running,
     assert_counted_once,
     hostname,
-    running_subtasks,
     seconds,
+    seconds_to_finish,
     wait_for_final,
     wait_until,
 )
@@ -25,6 +27,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 SUBTASKS = 60
 #: Seconds the broker stays down in scenario e.
 DOWNTIME = 1.0
+#: Scenario f's visibility timeout, in seconds: far below its subtasks' run time.
+VISIBILITY_TIMEOUT = 2
 
 
 def submit_and_wait_for_progress(platform):
@@ -48,7 +52,7 @@ def test_d_a_flushed_broker_delays_the_job_but_loses_nothing(start_platform, cha
         with platform.redis.client() as client:
             client.flushall()
         job = wait_for_final(job_id)
-        scenario.record(job, seconds(flushed_at, job.finished_at) if job.is_final else None)
+        scenario.record(job, seconds_to_finish(job, since=flushed_at))
         assert_counted_once(job, SUBTASKS)
         assert RecoveryEvent.objects.filter(kind="broker_reset", created_at__gt=flushed_at).exists()
 
@@ -64,24 +68,22 @@ def test_e_a_restarted_broker_delays_the_job_but_loses_nothing(start_platform, c
         platform.redis.start()
         restarted_at = timezone.now()
         job = wait_for_final(job_id)
-        scenario.record(job, seconds(restarted_at, job.finished_at) if job.is_final else None)
+        scenario.record(job, seconds_to_finish(job, since=restarted_at))
         assert_counted_once(job, SUBTASKS)
         assert RecoveryEvent.objects.filter(kind="broker_reset", created_at__gt=restarted_at).exists()
 
 
 def test_f_a_message_delivered_again_while_its_subtask_runs_is_not_counted_twice(start_platform, chaos):
     # Leases outlast the subtasks, so only the broker's redelivery can run one twice.
-    platform = start_platform(LEPTON_VISIBILITY_TIMEOUT="2", LEPTON_LEASE_SECONDS="30")
+    platform = start_platform(LEPTON_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT), LEPTON_LEASE_SECONDS="30")
     first = platform.add_worker()
     n = 2
     job_id = platform.submit("diagnostic", subtasks=n, sleep_ms=8000)
-    wait_until(lambda: len(running_subtasks(job_id, worker=hostname(first))) == n, 30, "the subtasks never started")
-    # Past the visibility timeout, the messages of the running subtasks count as lost to
-    # Redis: a worker starting up restores them to the queue, and takes them.
-    wait_until(
-        lambda: all(seconds(row.started_at, timezone.now()) > 2.5 for row in running_subtasks(job_id)),
-        10, "the subtasks stopped running",
-    )
+    rows = wait_until(partial(all_running, job_id, n, worker=hostname(first)), 30, "the subtasks never started")
+    # Once past the visibility timeout, Redis counts the messages of the running subtasks
+    # as lost: a worker starting up restores them to their queue, and takes them.
+    running_for = seconds(max(row.started_at for row in rows), timezone.now())
+    time.sleep(max(0.0, VISIBILITY_TIMEOUT + 0.5 - running_for))
     second = platform.add_worker()
     job = wait_for_final(job_id)
     chaos.scenario("f. redelivered past the visibility timeout").record(job)

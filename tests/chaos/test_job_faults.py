@@ -11,7 +11,13 @@ from django.contrib.auth import get_user_model
 
 from jobs import registry, submit
 from jobs.models import Job, RecoveryEvent, Subtask
-from tests.chaos.conftest import CHAOS_USER, assert_counted_once, seconds, wait_for_final, wait_until
+from tests.chaos.conftest import (
+    CHAOS_USER,
+    assert_counted_once,
+    seconds_to_finish,
+    wait_for_final,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -61,7 +67,7 @@ def test_g_a_failed_job_starts_no_new_attempt_of_its_subtasks(start_platform):
     assert job.status == Job.Status.FAILED
     assert job.error.startswith("subtask 0 failed: PermanentError: chaos: subtask 0 fails for good"), job.error
     rows = wait_until(lambda: settled_subtasks(job_id), 60, f"subtasks of failed job {job_id} still active")
-    rerun = [(row.index, row.tries) for row in rows if row.started_at > job.finished_at]
+    rerun = [(row.index, row.tries) for row in rows if row.started_at and row.started_at > job.finished_at]
     assert rerun == [], f"(subtask, tries) of job {job_id} started again after the job failed"
 
 
@@ -77,7 +83,7 @@ def test_h_a_job_whose_messages_were_never_sent_is_dispatched_by_the_reconciler(
             patch.setattr(submit, "publish_on_commit", lambda messages: None)
             job, _ = submit.submit_job(owner, "diagnostic", {"subtasks": n})
         job = wait_for_final(job.pk)
-        scenario.record(job, seconds(job.created_at, job.finished_at) if job.is_final else None)
+        scenario.record(job, seconds_to_finish(job, since=job.created_at))
         assert_counted_once(job, n)
         redispatched = RecoveryEvent.objects.filter(job_id=job.pk, kind="redispatched")
         assert set(redispatched.values_list("subtask_index", flat=True)) == set(range(n))

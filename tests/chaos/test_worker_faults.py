@@ -6,17 +6,21 @@ running the combine step killed, i. a worker stopped gracefully mid-job.
 
 import os
 import signal
+from functools import partial
 
 import pytest
 from django.utils import timezone
 
 from jobs.models import Job, RecoveryEvent, Subtask
 from tests.chaos.conftest import (
+    RECOVERY_BOUND,
+    all_running,
     assert_counted_once,
     hostname,
     rerun_on,
     running_subtasks,
     seconds,
+    seconds_to_finish,
     wait_for_final,
     wait_until,
 )
@@ -25,8 +29,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 #: Scenario b's target with the default lease (12 s) and reconcile interval (1 s).
 WORKER_FAILOVER_TARGET = 15.0
-#: Any recovery slower than this is a failure, whatever the scenario.
-RECOVERY_BOUND = 60.0
 
 
 def kill_worker(worker):
@@ -44,14 +46,14 @@ def test_a_a_killed_pool_process_is_replaced_and_its_subtask_runs_again(start_pl
     n = 4
     for _ in range(chaos.reps):
         job_id = platform.submit("diagnostic", subtasks=n, sleep_ms=2000)
-        running = wait_until(lambda: running_subtasks(job_id), 30, f"no subtask of job {job_id} started")
+        running = wait_until(partial(running_subtasks, job_id), 30, f"no subtask of job {job_id} started")
         pid = max(running, key=lambda row: row.started_at).worker_pid
         os.kill(pid, signal.SIGKILL)
         killed_at = timezone.now()
         # The process is gone: what its rows say now is what it was running.
         victims = running_subtasks(job_id, worker_pid=pid)
         assert victims, f"process {pid} finished its subtask before the kill"
-        reruns = wait_until(lambda: rerun_on(victims), RECOVERY_BOUND, "the killed subtask never ran again")
+        reruns = wait_until(partial(rerun_on, victims), RECOVERY_BOUND, "the killed subtask never ran again")
         recovery = seconds(killed_at, max(row.started_at for row in reruns))
         job = wait_for_final(job_id)
         scenario.record(job, recovery)
@@ -65,8 +67,8 @@ def stop_beside_a_new_worker(platform, current, job_id, n, stop):
     `current` with stop(current) -> when. Returns (the new worker, the subtasks that were
     running on `current`, when it was stopped)."""
     wait_until(
-        lambda: len(running_subtasks(job_id, worker=hostname(current))) == n,
-        30, f"job {job_id} never ran {n} subtasks on {hostname(current)}",
+        partial(all_running, job_id, n, worker=hostname(current)), 30,
+        f"job {job_id} never ran {n} subtasks on {hostname(current)}",
     )
     survivor = platform.add_worker()
     victims = running_subtasks(job_id, worker=hostname(current))
@@ -104,6 +106,11 @@ def test_b_a_killed_worker_s_subtasks_run_again_on_a_live_worker(start_platform,
         current = survivor
 
 
+def handed_back(job_id, worker, n):
+    """Whether `worker` handed back n subtasks of the job."""
+    return RecoveryEvent.objects.filter(job_id=job_id, kind="handed_back", worker=worker).count() == n
+
+
 def test_i_a_stopped_worker_hands_its_subtasks_back_at_once(start_platform, chaos):
     lease = 60
     # Handed back, not left to lapse: running again long before the lease would lapse.
@@ -120,8 +127,10 @@ def test_i_a_stopped_worker_hands_its_subtasks_back_at_once(start_platform, chao
     for _ in range(chaos.reps):
         job_id = platform.submit("diagnostic", subtasks=n, sleep_ms=6000)
         survivor, victims, stopped_at = stop_beside_a_new_worker(platform, current, job_id, n, terminate)
-        handed_back = RecoveryEvent.objects.filter(job_id=job_id, kind="handed_back", worker=hostname(current))
-        wait_until(lambda: handed_back.count() == n, bound, f"{hostname(current)} handed nothing back on SIGTERM")
+        wait_until(
+            partial(handed_back, job_id, hostname(current), n), bound,
+            f"{hostname(current)} did not hand back its subtasks on SIGTERM",
+        )
         recovery = recovery_on(survivor, victims, stopped_at, bound)
         current.process.wait(timeout=30)
         job = wait_for_final(job_id)
@@ -132,6 +141,11 @@ def test_i_a_stopped_worker_hands_its_subtasks_back_at_once(start_platform, chao
         current = survivor
 
 
+def combine_running(job_id):
+    """Whether the job's combine step holds its lease: some worker is running it."""
+    return Job.objects.filter(pk=job_id, status=Job.Status.FINALIZING, lease_expires_at__isnull=False).exists()
+
+
 def test_c_a_killed_combine_step_is_run_again_by_another_worker(start_platform, chaos, slow_combine):
     platform = start_platform()
     workers = [platform.add_worker(), platform.add_worker()]
@@ -140,15 +154,12 @@ def test_c_a_killed_combine_step_is_run_again_by_another_worker(start_platform, 
     for _ in range(chaos.reps):
         marks = {worker: len(worker.log()) for worker in workers}
         job_id = platform.submit(slow_combine.name, subtasks=n, combine_seconds=3)
-        wait_until(
-            lambda: Job.objects.filter(pk=job_id, status="finalizing", lease_expires_at__isnull=False).exists(),
-            60, f"the combine step of job {job_id} never started",
-        )
+        wait_until(partial(combine_running, job_id), 60, f"the combine step of job {job_id} never started")
         combiners = [worker for worker in workers if "event=chaos_combine_started" in worker.log()[marks[worker]:]]
         assert len(combiners) == 1, "expected exactly one worker to be running the combine step"
         killed_at = kill_worker(combiners[0])
         job = wait_for_final(job_id)
-        scenario.record(job, seconds(killed_at, job.finished_at) if job.is_final else None)
+        scenario.record(job, seconds_to_finish(job, since=killed_at))
         assert_counted_once(job, n)
         assert RecoveryEvent.objects.filter(job_id=job_id, kind="finalize_resent").exists()
         workers = [worker for worker in workers if worker is not combiners[0]] + [platform.add_worker()]
