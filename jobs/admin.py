@@ -23,6 +23,9 @@ class JobAdmin(RecordAdmin):
     list_select_related = ["owner"]
     actions = ["cancel_selected", "retry_selected"]
 
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "params"]
+
     @admin.action(description="Cancel selected active jobs")
     def cancel_selected(self, request, queryset):
         canceled = sum(cancel_job(pk) for pk in queryset.values_list("pk", flat=True))

@@ -6,6 +6,7 @@ strings, which may be a JSON list or one item per separator.
 """
 
 import json
+import math
 import re
 
 from django import forms
@@ -55,6 +56,10 @@ class ListField(forms.Field):
     def clean(self, value):
         items = self.to_python(value)
         self.validate(items)
+        clean_many = getattr(self.item_field, "clean_many", None)
+        fast = clean_many(items) if clean_many else None
+        if fast is not None:
+            return fast
         cleaned = []
         for position, item in enumerate(items):
             try:
@@ -77,6 +82,19 @@ class StrictIntegerField(forms.IntegerField):
 
 class NumberField(forms.FloatField):
     """A finite number; refuses booleans (JSON would pass them as 0/1) and huge integers."""
+
+    def clean_many(self, values):
+        """Floats for a list of plain JSON numbers, or None to clean item by item.
+
+        A `stats` job may carry a million numbers; Field.clean on each is seconds of work.
+        """
+        if self.validators or any(type(v) not in (int, float) for v in values):
+            return None
+        try:
+            floats = [float(v) for v in values]
+        except OverflowError:
+            return None
+        return floats if all(map(math.isfinite, floats)) else None
 
     def to_python(self, value):
         if isinstance(value, bool):

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from jobs import registry
 from jobs.leases import lease_expiry, renewer
-from jobs.models import Job, Subtask
+from jobs.models import Job, JobParams, Subtask
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,8 @@ def finalize(job_id):
 
 
 def _combine(job_id):
-    job = Job.objects.values("type", "params").get(pk=job_id)
+    type_name = Job.objects.values_list("type", flat=True).get(pk=job_id)
+    params = JobParams.objects.values_list("params", flat=True).get(job_id=job_id)
     partials = (
         Subtask.objects.filter(job_id=job_id, status=Subtask.Status.SUCCEEDED)
         .order_by("index")
@@ -50,7 +51,7 @@ def _combine(job_id):
         .iterator(chunk_size=PARTIALS_BATCH)
     )
     try:
-        return {"status": Job.Status.SUCCEEDED, "result": registry.get(job["type"]).combine(partials, job["params"])}
+        return {"status": Job.Status.SUCCEEDED, "result": registry.get(type_name).combine(partials, params)}
     except Exception as exc:
         log.exception("event=combine_failed job=%s", job_id)
         return {"status": Job.Status.FAILED, "error": f"combine failed: {type(exc).__name__}: {exc}"}

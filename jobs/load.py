@@ -42,9 +42,11 @@ _concurrency_cache = {"value": None, "read_at": 0.0}
 
 
 def total_concurrency():
-    """Pool processes of the live workers, or this machine's configured concurrency if none report."""
+    """Pool processes of the live workers on job queues, or this machine's configured
+    concurrency if none report."""
     if time.monotonic() - _concurrency_cache["read_at"] > CONCURRENCY_TTL_SECONDS:
-        reported = sum(w.concurrency for w in live_workers(timezone.now()))
+        job_queues = set(settings.LEPTON_QUEUES)
+        reported = sum(w.concurrency for w in live_workers(timezone.now()) if job_queues & set(w.queues))
         _concurrency_cache.update(value=reported or settings.LEPTON_WORKER_CONCURRENCY, read_at=time.monotonic())
     return _concurrency_cache["value"]
 

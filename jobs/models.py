@@ -49,7 +49,6 @@ class Job(models.Model):
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
     type = models.CharField(max_length=64)
-    params = models.JSONField()
     priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.NORMAL)
     queue = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
@@ -88,12 +87,9 @@ class Job(models.Model):
         indexes = [
             # The API's job list: one owner's jobs, newest first, optionally by status.
             models.Index(fields=["owner", "-created_at"], name="job_owner_created"),
-            # Admission control: active jobs, per owner and in all.
-            models.Index(
-                fields=["owner"],
-                condition=Q(status__in=["queued", "running", "finalizing"]),
-                name="job_active_owner",
-            ),
+            # Admission control: active jobs, per owner and in all. Not a partial index:
+            # SQLite cannot match `status IN (?, ?, ?)` with bound values to one.
+            models.Index(fields=["status", "owner"], name="job_status_owner"),
             # Reconciler: jobs stuck in finalizing.
             models.Index(
                 fields=["status_changed_at"],
@@ -108,6 +104,25 @@ class Job(models.Model):
     @property
     def is_final(self):
         return self.status in self.FINAL
+
+    @property
+    def params(self):
+        return self.input.params
+
+
+class JobParams(models.Model):
+    """A job's cleaned params, in a row of their own.
+
+    They can be megabytes (a `stats` job over a million numbers) and the job row is
+    updated on every completion: SQLite rewrites a whole row on update, and reads the
+    columns stored after a large value only by walking past it.
+    """
+
+    job = models.OneToOneField(Job, primary_key=True, on_delete=models.CASCADE, related_name="input")
+    params = models.JSONField()
+
+    def __str__(self):
+        return f"params of job {self.job_id}"
 
 
 class Subtask(models.Model):

@@ -14,7 +14,7 @@ from jobs import registry
 from jobs.admission import admit
 from jobs.dispatch import finalize_message, publish_on_commit, subtask_messages
 from jobs.load import job_window
-from jobs.models import Job, Priority, Subtask
+from jobs.models import Job, JobParams, Priority, Subtask
 from jobs.routing import queue_for
 
 #: Subtask rows written per INSERT.
@@ -115,7 +115,6 @@ def _create(owner, job_type, cleaned, priority, idempotency_key, payloads):
         job = Job.objects.create(
             owner=owner,
             type=job_type.name,
-            params=cleaned,
             priority=priority,
             queue=queue,
             idempotency_key=idempotency_key or None,
@@ -124,6 +123,7 @@ def _create(owner, job_type, cleaned, priority, idempotency_key, payloads):
             window=window,
             status=Job.Status.QUEUED if payloads else Job.Status.FINALIZING,
         )
+        job.input = JobParams.objects.create(job=job, params=cleaned)
         # The first window goes straight to `queued`; the rest wait as `pending` and are
         # dispatched one by one as earlier subtasks finish (invariant 7).
         subtasks = Subtask.objects.bulk_create(

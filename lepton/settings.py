@@ -248,7 +248,7 @@ LEPTON_MAX_SUBTASKS_PER_JOB = env_int("LEPTON_MAX_SUBTASKS_PER_JOB", 100_000, mi
 LEPTON_JOB_WINDOW = env_int("LEPTON_JOB_WINDOW", 0, minimum=0)
 #: Short subtasks travel several to a message, about this many ms of work per message,
 #: at most LEPTON_MAX_BATCH (jobs.execution.next_batch).
-LEPTON_BATCH_TARGET_MS = env_float("LEPTON_BATCH_TARGET_MS", 50.0, minimum=0.0)
+LEPTON_BATCH_TARGET_MS = env_float("LEPTON_BATCH_TARGET_MS", 20.0, minimum=0.0)
 LEPTON_MAX_BATCH = env_int("LEPTON_MAX_BATCH", 16, minimum=1)
 #: A running subtask's lease; its worker renews it every third of this.
 LEPTON_LEASE_SECONDS = env_float("LEPTON_LEASE_SECONDS", 12.0, minimum=1.0)

@@ -14,6 +14,7 @@ class SubmitSerializer(serializers.Serializer):
 
 
 class JobSerializer(serializers.ModelSerializer):
+    params = serializers.JSONField(source="input.params", read_only=True)
     progress = serializers.SerializerMethodField()
 
     class Meta:

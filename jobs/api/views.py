@@ -20,7 +20,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     serializer_class = JobSerializer
 
     def get_queryset(self):
-        jobs = Job.objects.filter(owner=self.request.user).with_running()
+        jobs = Job.objects.filter(owner=self.request.user).select_related("input").with_running()
         if self.action != "list":
             return jobs
         wanted_status = self.request.query_params.get("status")
@@ -40,8 +40,10 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         job, created = submit_job(
             request.user, data["type"], data["params"], data["priority"], data.get("idempotency_key")
         )
-        data = JobSerializer(self.get_queryset().get(pk=job.pk)).data
-        return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        if created:
+            job.running = 0  # nothing of a job this new has started
+            return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)
+        return Response(JobSerializer(self.get_queryset().get(pk=job.pk)).data)
 
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
