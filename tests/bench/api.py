@@ -14,10 +14,13 @@ class ApiClient:
         self.headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
 
     def request(self, method, path, body=None):
-        """(status, decoded JSON body)."""
+        """(status, the decoded JSON body, or the text of any other body)."""
         self.connection.request(method, path, body=json.dumps(body) if body is not None else None, headers=self.headers)
         response = self.connection.getresponse()
-        return response.status, json.loads(response.read() or b"null")
+        content = response.read()
+        if response.getheader("Content-Type", "").startswith("application/json"):
+            return response.status, json.loads(content)
+        return response.status, content.decode(errors="replace")
 
     def submit(self, type_name, params):
         """The created job (a dict); ApiError unless the answer is 201."""

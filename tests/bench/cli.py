@@ -75,7 +75,7 @@ def run(args, run_dir, raised_limits):
     info = None
     interrupted = False
     try:
-        print(f"Lepton bench, {started_at:%Y-%m-%d %H:%M:%S}: starting Redis, database and workers in {run_dir}", flush=True)
+        print(f"Lepton bench, {started_at:%Y-%m-%d %H:%M:%S}: starting its processes in {run_dir}", flush=True)
         platform.start()
         info = machine(platform.client, settings.DATABASES["default"]["ENGINE"])
         _print_header(info, args, names, raised_limits)

@@ -80,11 +80,13 @@ class Platform:
         self.start_raw_worker()
 
     def stop(self):
-        for name in reversed(list(self.services)):
-            self.services.pop(name).stop()
-        if self.client is not None:
-            self.client.close()
-        self.redis.stop()
+        try:
+            for name in reversed(list(self.services)):
+                self.services.pop(name).stop()
+        finally:
+            if self.client is not None:
+                self.client.close()
+            self.redis.stop()
 
     def _manage(self, *args):
         done = subprocess.run(
@@ -95,12 +97,16 @@ class Platform:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr}")
         return done.stdout
 
-    def _replace(self, name, start):
-        """Stop the service called name, if any, and start its successor; the old log is kept."""
+    def _retire(self, name):
+        """Stop the service called name, if running, and set its log aside: a successor
+        of the same name starts a fresh log (readiness is read from it)."""
         old = self.services.pop(name, None)
         if old is not None:
             old.stop()
             old.log_path.rename(self.log_dir / f"{name}.{time.time_ns()}.log")
+
+    def _replace(self, name, start):
+        self._retire(name)
         self.services[name] = start()
         return self.services[name]
 
@@ -111,7 +117,7 @@ class Platform:
         )
 
     def stop_lepton_worker(self):
-        self.services.pop("work").stop()
+        self._retire("work")
 
     def start_raw_worker(self, concurrency=WORKER_CONCURRENCY):
         command = [

@@ -31,7 +31,10 @@ def worker_memory(ctx):
         after = ctx.platform.rss("work")
         growth.append((after - before) / before * 100)
         detail.append({"before_mb": before / MB, "after_mb": after / MB, "after_each_job_mb": trend})
-        ctx.say(f"rep {rep + 1}: {before / MB:.1f} MB -> {after / MB:.1f} MB ({growth[-1]:+.1f}%); after each job: {trend}")
+        ctx.say(
+            f"rep {rep + 1}: {before / MB:.1f} MB -> {after / MB:.1f} MB ({growth[-1]:+.1f}%); "
+            f"MB after each job: {trend}"
+        )
     return [
         Row(
             f"6 worker RSS growth, {total:,} no-ops", "%", growth, baseline_label="",
