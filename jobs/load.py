@@ -5,6 +5,7 @@ Monitoring reads the same functions, so the health page and the dispatcher agree
 
 import time
 
+from amqp.exceptions import ChannelError
 from celery import current_app
 from django.conf import settings
 from django.db.models import Count, F, Sum
@@ -16,13 +17,17 @@ from jobs.quarantine import live_workers
 
 def broker_depths():
     """{queue: messages waiting in the broker}, all priority levels together."""
-    app = current_app
-    with app.connection_for_write() as connection:
+    with current_app.connection_for_write() as connection:
         channel = connection.default_channel
-        return {
-            name: channel.queue_declare(queue=name, passive=True).message_count
-            for name in [*settings.LEPTON_QUEUES, settings.CONTROL_QUEUE]
-        }
+        return {name: _depth(channel, name) for name in [*settings.LEPTON_QUEUES, settings.CONTROL_QUEUE]}
+
+
+def _depth(channel, name):
+    try:
+        return channel.queue_declare(queue=name, passive=True).message_count
+    except ChannelError:
+        # Redis keeps no empty list: a queue nobody has sent to yet does not exist.
+        return 0
 
 
 def outstanding_by_queue():

@@ -88,3 +88,15 @@ def test_a_job_never_has_more_than_its_window_in_the_broker(parked, platform, br
     assert job.status == "succeeded" and job.done == 400
     assert 1 <= most_waiting <= 3
     assert job.batch > 1, "short subtasks should have shared messages"
+
+
+def test_load_is_visible_per_queue_in_the_broker_and_in_the_rows(parked, platform, broker, owner, settings):
+    from jobs.load import broker_depths, outstanding_by_queue
+    from jobs.submit import submit_job
+
+    settings.LEPTON_JOB_WINDOW = 4
+    submit_job(owner, "diagnostic", {"subtasks": 10})
+    submit_job(owner, "diagnostic", {"subtasks": 2}, priority="high")
+
+    assert broker_depths()[PARKED] == 6, "a window of 4 messages, and 2 high-priority ones"
+    assert outstanding_by_queue()[PARKED] == {"jobs": 2, "subtasks": 12}
