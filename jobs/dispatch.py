@@ -21,9 +21,9 @@ from jobs.routing import FINALIZE_PRIORITY, message_priority
 log = logging.getLogger(__name__)
 
 RUN_SUBTASKS = "jobs.tasks.run_subtasks"
+FINALIZE_JOB = "jobs.tasks.finalize_job"
 #: Seconds between a subtask's soft time limit (a `timeout` error) and killing its process.
 HARD_TIME_LIMIT_GRACE = 5
-FINALIZE_JOB = "jobs.tasks.finalize_job"
 
 
 @dataclass(frozen=True)
