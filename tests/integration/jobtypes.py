@@ -30,3 +30,12 @@ class FailsOnce(Diagnostic):
         if ctx.index == 0 and ctx.attempt == 1:
             raise PermanentError("first attempt of subtask 0")
         return super().process(payload, ctx)
+
+
+@register
+class TimeLimited(Diagnostic):
+    """Diagnostic work under a one-second time limit."""
+
+    name = "time_limited"
+    description = "Diagnostic subtasks that may run one second each."
+    time_limit = 1.0

@@ -143,3 +143,13 @@ def test_a_failed_job_retried_runs_its_failed_subtasks_again_and_succeeds(platfo
     assert job.status == "succeeded", job.error
     assert job.result == {"subtasks": 30, "index_sum": sum(range(30))}
     assert_counted_once(job)
+
+
+def test_a_subtask_over_its_time_limit_fails_with_a_timeout_and_the_worker_survives(platform, api):
+    job = wait_for_job(submit(api, "time_limited", {"subtasks": 1, "sleep_ms": 3000}))
+    assert job.status == "failed"
+    assert "timeout: the subtask ran past its time limit of 1.0s" in job.error
+    assert Subtask.objects.get(job=job).tries == 1, "a timeout is not retried unless the type says so"
+
+    after = wait_for_job(submit(api, "time_limited", {"subtasks": 4, "sleep_ms": 10}))
+    assert after.status == "succeeded", after.error
