@@ -1,11 +1,10 @@
 """Lease renewal inside the worker process, beside (not inside) the subtask's code.
 
-The same thread flushes the process's attempt counts (jobs.workers).
-
 A running subtask's lease says "my worker is alive". A thread in each worker process
-extends the leases of the subtasks (and combine steps) that process is running; when it dies
-(SIGKILL, OOM, host gone) renewal stops, the lease lapses, and the reconciler hands
-the subtask out again under a new attempt (invariant 5), or sends the combine step again.
+extends the leases of the subtasks (and combine steps) that process is running; when the
+process dies (SIGKILL, OOM, host gone) renewal stops, the lease lapses, and the
+reconciler hands the subtask out again under a new attempt (invariant 5), or sends the
+combine step again. The same thread flushes the process's attempt counts (jobs.workers).
 """
 
 import logging

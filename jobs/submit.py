@@ -124,8 +124,8 @@ def _create(owner, job_type, cleaned, priority, idempotency_key, payloads):
             status=Job.Status.QUEUED if payloads else Job.Status.FINALIZING,
         )
         job.input = JobParams.objects.create(job=job, params=cleaned)
-        # The first window goes straight to `queued`; the rest wait as `pending` and are
-        # dispatched one by one as earlier subtasks finish (invariant 7).
+        # The first window goes straight to `queued`, one subtask per message; the rest
+        # wait as `pending` and are dispatched as earlier messages finish (invariant 7).
         subtasks = Subtask.objects.bulk_create(
             (
                 Subtask(

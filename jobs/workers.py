@@ -1,9 +1,9 @@
 """What each worker reports about itself: a heartbeat row and per-minute attempt counts.
 
-The worker's main process writes its Worker row every few seconds (hostname, the queues
-it should consume and those it does consume, concurrency), from its event loop. Each pool process counts its
-subtask attempts in memory; the lease-renewer thread flushes the counts into
-WorkerMinute rows, so recording an outcome costs no database round trip.
+The worker's main process writes its Worker row every few seconds from its event loop
+(hostname, the queues it should consume and those it does consume, concurrency). Each
+pool process counts its subtask attempts in memory; the lease-renewer thread flushes the
+counts into WorkerMinute rows, so recording an outcome costs no database round trip.
 """
 
 import logging
