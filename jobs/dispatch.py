@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from celery import current_app
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from jobs import registry
@@ -92,6 +92,24 @@ def queue_pending(job_id, limit, batch=1):
             status=Subtask.Status.QUEUED, attempt=F("attempt") + 1, queued_at=now, message=chunk[0][2]
         )
     return [(sid, attempt + 1) for sid, attempt, _ in rows]
+
+
+def requeue_running(row, now, only_if=Q(), **changes):
+    """Hand a running subtask out again under a new attempt, if `row`'s attempt still holds
+    it (and `only_if`); the old attempt's messages and completions are fenced off from then
+    on. Returns the row with its new attempt, to publish, or None."""
+    requeued = Subtask.objects.filter(
+        only_if, pk=row["id"], attempt=row["attempt"], status=Subtask.Status.RUNNING
+    ).update(
+        status=Subtask.Status.QUEUED,
+        attempt=F("attempt") + 1,
+        queued_at=now,
+        message=F("index"),
+        worker="",
+        lease_expires_at=None,
+        **changes,
+    )
+    return {**row, "attempt": row["attempt"] + 1} if requeued else None
 
 
 def messages_waiting(job_id):

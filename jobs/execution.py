@@ -18,7 +18,7 @@ from datetime import timedelta
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from jobs import registry
@@ -100,10 +100,7 @@ def _claim(pairs, worker):
     """Claim the pairs still queued under their attempt; returns their Claims in order."""
     now = timezone.now()
     pid = os.getpid()
-    wanted = Q()
-    for subtask_id, attempt in pairs:
-        wanted |= Q(pk=subtask_id, attempt=attempt)
-    claimed = Subtask.objects.filter(wanted, status=Subtask.Status.QUEUED).update(
+    claimed = Subtask.objects.filter(Subtask.at_attempts(pairs), status=Subtask.Status.QUEUED).update(
         status=Subtask.Status.RUNNING,
         worker=worker,
         worker_pid=pid,

@@ -81,10 +81,10 @@ class LeaseRenewer:
     @staticmethod
     def renew(held, jobs):
         expires = lease_expiry()
-        for subtask_id, attempt in held:
-            Subtask.objects.filter(
-                pk=subtask_id, attempt=attempt, status=Subtask.Status.RUNNING
-            ).update(lease_expires_at=expires)
+        if held:
+            Subtask.objects.filter(Subtask.at_attempts(held), status=Subtask.Status.RUNNING).update(
+                lease_expires_at=expires
+            )
         if jobs:
             Job.objects.filter(pk__in=jobs, status=Job.Status.FINALIZING).update(lease_expires_at=expires)
 

@@ -12,7 +12,7 @@ from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from jobs.models import Job
-from jobs.quarantine import live_workers
+from jobs.workers import live_workers
 
 
 def broker_depths():

@@ -189,6 +189,14 @@ class Subtask(models.Model):
     def __str__(self):
         return f"subtask {self.job_id}/{self.index} ({self.status}, attempt {self.attempt})"
 
+    @staticmethod
+    def at_attempts(pairs):
+        """A filter for these (subtask id, attempt) pairs, each only at its own attempt."""
+        matches = Q()
+        for subtask_id, attempt in pairs:
+            matches |= Q(pk=subtask_id, attempt=attempt)
+        return matches
+
 
 class RecoveryEvent(models.Model):
     """One healing action or fenced-off write: what the reconciler and the fences did.
@@ -219,6 +227,22 @@ class RecoveryEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} job={self.job_id} subtask={self.subtask_index}"
+
+    @classmethod
+    def record(cls, kind, rows, detail):
+        """One event per subtask row (a dict with job_id, index, attempt, worker);
+        `detail(row)` says what happened to it."""
+        cls.objects.bulk_create(
+            cls(
+                kind=kind,
+                job_id=row["job_id"],
+                subtask_index=row.get("index"),
+                attempt=row.get("attempt"),
+                worker=row.get("worker", ""),
+                detail=detail(row),
+            )
+            for row in rows
+        )
 
 
 class Worker(models.Model):

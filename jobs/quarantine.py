@@ -19,6 +19,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from jobs.models import Worker, WorkerMinute
+from jobs.workers import live_workers
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +32,6 @@ def failure_rates(since):
         .annotate(attempted=Sum("attempted"), failed=Sum("failed"))
     )
     return {row["hostname"]: (row["attempted"], row["failed"]) for row in rows}
-
-
-def live_workers(now):
-    horizon = now - timedelta(seconds=3 * settings.LEPTON_WORKER_HEARTBEAT_SECONDS)
-    return list(Worker.objects.filter(last_seen_at__gte=horizon))
 
 
 def review(now=None):

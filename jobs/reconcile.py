@@ -15,7 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from jobs import broker, registry
-from jobs.dispatch import ROUTING_FIELDS, finalize_message, publish, publish_by_job
+from jobs.dispatch import ROUTING_FIELDS, finalize_message, publish, publish_by_job, requeue_running
 from jobs.execution import Claim, record_error
 from jobs.models import Job, RecoveryEvent, Subtask
 from jobs.workers import add_attempts
@@ -52,20 +52,6 @@ def reconcile():
     return actions
 
 
-def _events(kind, rows, detail):
-    RecoveryEvent.objects.bulk_create(
-        RecoveryEvent(
-            kind=kind,
-            job_id=row["job_id"],
-            subtask_index=row.get("index"),
-            attempt=row.get("attempt"),
-            worker=row.get("worker", ""),
-            detail=detail(row),
-        )
-        for row in rows
-    )
-
-
 def requeue_lapsed_leases(now):
     """Running subtasks whose worker stopped renewing: hand them out again, or fail them."""
     rows = list(
@@ -73,11 +59,10 @@ def requeue_lapsed_leases(now):
             "id", "attempt", "tries", "job_id", "index", "worker", "job__status", *ROUTING_FIELDS
         )[:BATCH]
     )
+    # Only if no renewal came in since the scan: the worker may be slow, not gone.
+    still_lapsed = Q(lease_expires_at__lt=now)
     requeued = []
     for row in rows:
-        lapsed = Subtask.objects.filter(
-            pk=row["id"], attempt=row["attempt"], status=Subtask.Status.RUNNING, lease_expires_at__lt=now
-        )
         error = (
             f"lease lapsed: worker {row['worker'] or '?'} stopped renewing attempt {row['attempt']} "
             "(worker lost, or killed at its hard time limit)"
@@ -87,22 +72,16 @@ def requeue_lapsed_leases(now):
             # The attempt died with its worker: a failure in that worker's P_n.
             add_attempts(row["worker"], now.replace(second=0, microsecond=0), attempted=1, failed=1)
         if row["job__status"] not in Job.ACTIVE:
-            lapsed.update(status=Subtask.Status.CANCELED, finished_at=now, lease_expires_at=None)
+            Subtask.objects.filter(
+                still_lapsed, pk=row["id"], attempt=row["attempt"], status=Subtask.Status.RUNNING
+            ).update(status=Subtask.Status.CANCELED, finished_at=now, lease_expires_at=None)
         elif row["tries"] > job_type.max_retries:
             claim = Claim(row["id"], row["attempt"], row["job_id"], row["index"], None, job_type, row["tries"])
             record_error(claim, error, permanent=True)
-        elif lapsed.update(
-            status=Subtask.Status.QUEUED,
-            attempt=F("attempt") + 1,
-            queued_at=now,
-            message=F("index"),
-            worker="",
-            lease_expires_at=None,
-            error=error,
-        ):
-            requeued.append({**row, "attempt": row["attempt"] + 1})
+        elif again := requeue_running(row, now, still_lapsed, error=error):
+            requeued.append(again)
     publish_by_job(requeued)
-    _events(
+    RecoveryEvent.record(
         RecoveryEvent.Kind.LEASE_LAPSED,
         requeued,
         lambda row: f"lease of attempt {row['attempt'] - 1} lapsed on {row['worker'] or '?'}; queued as attempt {row['attempt']}",
@@ -147,7 +126,7 @@ def redispatch_lost(now, lost_before):
         queued_at=now, message=F("index")
     )
     publish_by_job(rows)
-    _events(RecoveryEvent.Kind.REDISPATCHED, rows, lambda row: f"message of attempt {row['attempt']} presumed lost; sent again")
+    RecoveryEvent.record(RecoveryEvent.Kind.REDISPATCHED, rows, lambda row: f"message of attempt {row['attempt']} presumed lost; sent again")
     return len(rows)
 
 
@@ -169,7 +148,7 @@ def resend_stuck_finalize(now, lost_before):
         status_changed_at=now, lease_expires_at=None
     )
     publish([finalize_message(job["id"], job["queue"]) for job in jobs])
-    _events(
+    RecoveryEvent.record(
         RecoveryEvent.Kind.FINALIZE_RESENT,
         [{"job_id": job["id"]} for job in jobs],
         lambda row: "combine step sent again",

@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from jobs.dispatch import ROUTING_FIELDS, publish_by_job
+from jobs.dispatch import ROUTING_FIELDS, publish_by_job, requeue_running
 from jobs.models import RecoveryEvent, Subtask
 
 log = logging.getLogger(__name__)
@@ -37,31 +37,15 @@ class HandBackOnTerminate(bootsteps.StartStopStep):
 
 def hand_back_running_subtasks(hostname):
     now = timezone.now()
-    rows = list(
-        Subtask.objects.filter(status=Subtask.Status.RUNNING, worker=hostname).values(
-            "id", "attempt", "job_id", "index", *ROUTING_FIELDS
-        )
+    rows = Subtask.objects.filter(status=Subtask.Status.RUNNING, worker=hostname).values(
+        "id", "attempt", "job_id", "index", "worker", *ROUTING_FIELDS
     )
-    handed_back = []
-    for row in rows:
-        if Subtask.objects.filter(pk=row["id"], attempt=row["attempt"], status=Subtask.Status.RUNNING).update(
-            status=Subtask.Status.QUEUED,
-            attempt=F("attempt") + 1,
-            # Not the subtask's fault: the try does not count against its retries.
-            tries=F("tries") - 1,
-            queued_at=now,
-            message=F("index"),
-            worker="",
-            lease_expires_at=None,
-        ):
-            handed_back.append({**row, "attempt": row["attempt"] + 1})
+    # Not the subtask's fault: the try does not count against its retries.
+    handed_back = [again for row in rows if (again := requeue_running(row, now, tries=F("tries") - 1))]
     publish_by_job(handed_back)
-    RecoveryEvent.objects.bulk_create(
-        RecoveryEvent(
-            kind=RecoveryEvent.Kind.HANDED_BACK, job_id=row["job_id"], subtask_index=row["index"],
-            attempt=row["attempt"], worker=hostname, detail=f"{hostname} shut down; queued as attempt {row['attempt']}",
-        )
-        for row in handed_back
+    RecoveryEvent.record(
+        RecoveryEvent.Kind.HANDED_BACK, handed_back,
+        lambda row: f"{hostname} shut down; queued as attempt {row['attempt']}",
     )
     if handed_back:
         log.warning("event=handed_back worker=%s subtasks=%d", hostname, len(handed_back))

@@ -10,6 +10,7 @@ import logging
 import os
 import threading
 from collections import Counter
+from datetime import timedelta
 
 from celery.signals import worker_ready
 from django.conf import settings
@@ -60,6 +61,12 @@ def add_attempts(hostname, minute, **deltas):
 
 
 attempts = AttemptCounter()
+
+
+def live_workers(now):
+    """Workers that reported within three heartbeats."""
+    horizon = now - timedelta(seconds=3 * settings.LEPTON_WORKER_HEARTBEAT_SECONDS)
+    return list(Worker.objects.filter(last_seen_at__gte=horizon))
 
 
 @worker_ready.connect

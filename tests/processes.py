@@ -81,12 +81,16 @@ def start_worker(name, env, log_dir, queues=None, concurrency=2, timeout=30):
     )
     if queues:
         command += ["-Q", ",".join(queues)]
-    worker = Service(name, command, env, log_dir)
+    return wait_until_ready(Service(name, command, env, log_dir), timeout)
+
+
+def wait_until_ready(worker, timeout=30):
+    """The worker once its log says it is ready; stopped, and an error, if it never does."""
     deadline = time.monotonic() + timeout
     while "ready." not in worker.log():
         if not worker.alive() or time.monotonic() > deadline:
             worker.stop()
-            raise RuntimeError(f"worker {name} did not start:\n{worker.log()[-3000:]}")
+            raise RuntimeError(f"worker {worker.name} did not start:\n{worker.log()[-3000:]}")
         time.sleep(0.1)
     return worker
 

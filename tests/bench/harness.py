@@ -24,7 +24,7 @@ from jobs.submit import submit_job
 from lepton.embedded_redis import EmbeddedRedis
 from lepton.run import process_commands
 from tests.bench import rawapp
-from tests.processes import ROOT, Service, start_beat, start_worker
+from tests.processes import ROOT, Service, start_beat, start_worker, wait_until_ready
 
 BENCH_USER = "bench"
 #: Lepton's settings the raw app must share (see rawapp's docstring).
@@ -124,7 +124,7 @@ class Platform:
             sys.executable, "-m", "celery", "-A", "tests.bench.rawapp", "worker", "-n", "raw@lepton-bench",
             "-c", str(concurrency), "--loglevel", "INFO", "--without-mingle", "--without-gossip",
         ]
-        return self._replace("raw", lambda: _ready(Service("raw", command, self.env, self.log_dir)))
+        return self._replace("raw", lambda: wait_until_ready(Service("raw", command, self.env, self.log_dir), READY_TIMEOUT))
 
     def web(self):
         """The port of a gunicorn started as `make run` starts it (on first use)."""
@@ -186,16 +186,6 @@ def _check_raw_settings():
     ]
     if differ:
         raise RuntimeError(f"tests/bench/rawapp.py no longer matches Lepton's settings: {', '.join(differ)}")
-
-
-def _ready(service):
-    deadline = time.monotonic() + READY_TIMEOUT
-    while "ready." not in service.log():
-        if not service.alive() or time.monotonic() > deadline:
-            service.stop()
-            raise RuntimeError(f"{service.name} did not start:\n{service.log()[-3000:]}")
-        time.sleep(0.1)
-    return service
 
 
 def _free_port():
