@@ -77,6 +77,12 @@ class Job(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Operator actions beyond Django's view/change/delete; the roles (groups) grant them.
+        permissions = [
+            ("cancel_job", "Can cancel any user's job"),
+            ("retry_job", "Can retry any user's failed job"),
+            ("submit_restricted_job", "Can submit restricted job types (LEPTON_RESTRICTED_JOB_TYPES)"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["owner", "idempotency_key"],
@@ -264,6 +270,7 @@ class Worker(models.Model):
 
     class Meta:
         ordering = ["hostname"]
+        permissions = [("release_worker", "Can release a worker from quarantine")]
 
     def __str__(self):
         return self.hostname
@@ -287,3 +294,31 @@ class WorkerMinute(models.Model):
 
     def __str__(self):
         return f"{self.hostname} {self.minute:%H:%M}"
+
+
+class Housekeeping(models.Model):
+    """One row per periodic control-plane task (reconcile, worker review, alert evaluation,
+    retention, ...): its single-flight lease and when it last ran.
+
+    `jobs.singleflight` takes the lease with one conditional UPDATE stamped by the
+    database's clock (invariant 11), so whatever number of processes consume the control
+    queue, one pass runs at a time; the others skip rather than queue. Monitoring reads
+    `last_succeeded_at` to tell a stale reconciler.
+    """
+
+    name = models.CharField(max_length=64, unique=True)
+    #: Who holds the lease: "<hostname>:<pid>"; empty when free.
+    holder = models.CharField(max_length=255, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_succeeded_at = models.DateTimeField(null=True, blank=True)
+    last_failed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    #: Seconds the last successful pass took.
+    last_duration = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
