@@ -7,12 +7,16 @@ tells the reconciler when to send it all again. A sentinel key marks "the broker
 remembers us": when it is missing, the broker was reset at about that moment.
 """
 
+import base64
+import json
 import time
 
 from celery import current_app
 
 SENTINEL_KEY = "lepton:broker-sentinel"
 RESET_AT_KEY = "lepton:broker-reset-at"
+#: The task name whose messages carry subtask pairs (jobs.dispatch.RUN_SUBTASKS).
+RUN_SUBTASKS = "jobs.tasks.run_subtasks"
 
 
 def check_for_reset():
@@ -35,3 +39,42 @@ def check_for_reset():
             client.set(RESET_AT_KEY, repr(time.time()))
         reset_at = client.get(RESET_AT_KEY)
     return (float(reset_at) if reset_at else None), found
+
+
+def pairs_in_broker(queues):
+    """The (subtask id, attempt) pairs that messages in the broker still carry: waiting in
+    these queues (every priority level) or delivered and not yet acknowledged. None when
+    the transport cannot be inspected (not Redis); the caller then falls back on ages.
+
+    The reconciler asks this before sending a queued subtask again, so a backlog that
+    merely waits behind other traffic is not sent twice (issue 8, case 9).
+    """
+    app = current_app
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        client = getattr(channel, "client", None)
+        if client is None or not hasattr(channel, "_q_for_pri"):
+            return None
+        raws = []
+        for queue in queues:
+            for priority in channel.priority_steps:
+                raws.extend(client.lrange(channel._q_for_pri(queue, priority), 0, -1))
+        unacked = [json.loads(raw)[0] for raw in client.hvals(channel.unacked_key)]
+    pairs = set()
+    for message in [json.loads(raw) for raw in raws] + unacked:
+        pairs.update(_pairs_of(message))
+    return pairs
+
+
+def _pairs_of(message):
+    """The pairs a run_subtasks message carries (none for any other message)."""
+    try:
+        if message["headers"].get("task") != RUN_SUBTASKS:
+            return []
+        body = message["body"]
+        if message.get("properties", {}).get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        args = json.loads(body)[0]
+        return [tuple(pair) for pair in args[0]]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return []

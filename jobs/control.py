@@ -1,8 +1,9 @@
 """Changing a job's course: cancel, fail when too many subtasks fail, retry when failed."""
 
 from django.db import transaction
-from django.utils import timezone
 
+from jobs import registry
+from jobs.clock import Now
 from jobs.dispatch import finalize_message, publish_on_commit, refill
 from jobs.models import Job, RecoveryEvent, Subtask
 
@@ -13,7 +14,7 @@ def end_job(job_id, status, error=""):
     Subtasks already running finish, but their outcome no longer moves the job: it has
     left `running`, so it can never enter `finalizing`. False if the job was final.
     """
-    now = timezone.now()
+    now = Now()
     with transaction.atomic():
         ended = Job.objects.filter(pk=job_id, status__in=Job.ACTIVE).update(
             status=status, error=error, finished_at=now, status_changed_at=now
@@ -36,11 +37,10 @@ def retry_job(job_id):
     so a message or completion from before the retry is still fenced off. False if the
     job is not failed.
     """
-    now = timezone.now()
     with transaction.atomic():
         reopened = Job.objects.filter(pk=job_id, status=Job.Status.FAILED).update(
             status=Job.Status.RUNNING, error="", result=None, failed=0,
-            finished_at=None, status_changed_at=now, lease_expires_at=None,
+            finished_at=None, status_changed_at=Now(), lease_expires_at=None, combine_attempts=0,
         )
         if not reopened:
             return False
@@ -54,7 +54,7 @@ def retry_job(job_id):
         if job["done"] >= job["total"]:
             # Only the combine step had failed.
             Job.objects.filter(pk=job_id).update(status=Job.Status.FINALIZING)
-            publish_on_commit([finalize_message(job_id, job["queue"])])
+            publish_on_commit([finalize_message(job_id, job["queue"], registry.find(job["type"]))])
         else:
             refill(job_id, job)
         RecoveryEvent.objects.create(

@@ -13,21 +13,20 @@ import random
 import time
 import traceback
 from dataclasses import dataclass
-from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
 
 from jobs import registry
+from jobs.clock import Now, later, lease_expiry
 from jobs.control import end_job
-from jobs.dispatch import refill
-from jobs.finalize import finalize
-from jobs.leases import lease_expiry, renewer
+from jobs.dispatch import finalize_message, publish_on_commit, refill, time_limit_of
+from jobs.leases import renewer
 from jobs.models import Job, RecoveryEvent, Subtask
 from jobs.registry import PermanentError, SubtaskContext
+from jobs.results import UnstorableResult, check_storable
 from jobs.workers import attempts
 
 log = logging.getLogger(__name__)
@@ -46,12 +45,41 @@ class Claim:
     tries: int
 
 
+class InvalidPairs(ValueError):
+    """A run_subtasks message whose arguments are not a non-empty list of [id, attempt]."""
+
+
+#: Most pairs one message may name: far above LEPTON_MAX_BATCH, low enough that a forged
+#: message cannot build a statement with millions of terms.
+MAX_PAIRS = 1000
+
+
+def validated_pairs(pairs):
+    """The (subtask id, attempt) pairs of a message, or InvalidPairs. Anyone who can send
+    a task by name can send any arguments: an empty or malformed list must touch no row."""
+    if not isinstance(pairs, (list, tuple)) or not 0 < len(pairs) <= MAX_PAIRS:
+        raise InvalidPairs(f"expected 1 to {MAX_PAIRS} [subtask id, attempt] pairs, got {pairs!r:.200}")
+    valid = []
+    for pair in pairs:
+        if (
+            not isinstance(pair, (list, tuple))
+            or len(pair) != 2
+            or not all(type(value) is int and value > 0 for value in pair)
+        ):
+            raise InvalidPairs(f"not a [subtask id, attempt] pair of positive integers: {pair!r:.200}")
+        valid.append((pair[0], pair[1]))
+    return valid
+
+
 def run(pairs, worker):
     """Execute one delivery of "run these (subtask, attempt) pairs" of one job.
 
     Each pair is claimed, processed and recorded on its own terms; a pair whose attempt
-    no longer holds (duplicate, late or redelivered message) is skipped.
+    no longer holds (duplicate, late or redelivered message) is skipped. Should the
+    database fail midway, the claims not yet recorded are handed back under the same
+    attempt, so the task's retry (same pairs) really runs them.
     """
+    pairs = validated_pairs(pairs)
     claims = _claim(pairs, worker)
     if len(claims) < len(pairs):
         log.info("event=claim_rejected pairs=%d claimed=%d", len(pairs), len(claims))
@@ -70,10 +98,27 @@ def run(pairs, worker):
         if succeeded:
             for outcome in _record_successes(succeeded, elapsed / len(claims)):
                 attempts.record(worker, "succeeded" if outcome == "succeeded" else None)
+    except DatabaseError:
+        _hand_back_unrecorded(claims)
+        raise
     finally:
         for claim in claims:
             renewer.release(claim.subtask_id)
     return len(claims)
+
+
+def _hand_back_unrecorded(claims):
+    """Claims still `running` under their attempt go back to `queued`, same attempt, the
+    try not counted: the retried message names the same pairs and can claim them again."""
+    try:
+        for claim in claims:
+            _fenced(claim).update(
+                status=Subtask.Status.QUEUED, tries=F("tries") - 1, worker="", worker_pid=None,
+                lease_expires_at=None, queued_at=Now(),
+            )
+    except DatabaseError:
+        # The database is still failing: the leases lapse and the reconciler requeues them.
+        log.exception("event=hand_back_failed subtasks=%d", len(claims))
 
 
 @dataclass(frozen=True)
@@ -86,10 +131,14 @@ def _execute(claim):
     """A Success to record with the batch, or the outcome of recording the error now."""
     try:
         ctx = SubtaskContext(job_id=claim.job_id, index=claim.index, attempt=claim.attempt)
-        return Success(claim, claim.job_type.process(claim.payload, ctx))
+        result = claim.job_type.process(claim.payload, ctx)
+        check_storable(result, claim.job_type.name, f"partial of subtask {claim.index}")
+        return Success(claim, result)
     except SoftTimeLimitExceeded:
-        error = f"timeout: the subtask ran past its time limit of {claim.job_type.time_limit}s"
+        error = f"timeout: the subtask ran past its time limit of {time_limit_of(claim.job_type)}s"
         return record_error(claim, error, permanent=not claim.job_type.retry_timeouts)
+    except UnstorableResult as exc:
+        return record_error(claim, str(exc)[:MAX_ERROR_CHARS], permanent=True)
     except PermanentError as exc:
         return record_error(claim, _describe(exc), permanent=True)
     except Exception as exc:
@@ -97,34 +146,47 @@ def _execute(claim):
 
 
 def _claim(pairs, worker):
-    """Claim the pairs still queued under their attempt; returns their Claims in order."""
-    now = timezone.now()
+    """Claim the pairs still queued under their attempt; returns their Claims in order.
+
+    Only while the job is queued or running, checked in the claiming UPDATE itself: a
+    cancel racing a requeue must not start a subtask of a canceled job.
+    """
     pid = os.getpid()
-    claimed = Subtask.objects.filter(Subtask.at_attempts(pairs), status=Subtask.Status.QUEUED).update(
+    claimable = Subtask.objects.filter(
+        Subtask.at_attempts(pairs),
+        status=Subtask.Status.QUEUED,
+        job__status__in=(Job.Status.QUEUED, Job.Status.RUNNING),
+    )
+    claimed = claimable.update(
         status=Subtask.Status.RUNNING,
         worker=worker,
         worker_pid=pid,
         tries=F("tries") + 1,
-        started_at=now,
+        started_at=Now(),
         lease_expires_at=lease_expiry(),
     )
+    if claimed < len(pairs):
+        # Queued rows left behind by a job that ended meanwhile will never run.
+        Subtask.objects.filter(
+            Subtask.at_attempts(pairs), status=Subtask.Status.QUEUED, job__status__in=Job.FINAL
+        ).update(status=Subtask.Status.CANCELED, finished_at=Now())
     if not claimed:
         return []
-    # This process's claim is the rows it just stamped with its pid and timestamp.
+    # This process's claim is the rows at these attempts it just stamped with its name
+    # and pid (a process runs one message at a time, so no earlier claim of it is open).
     rows = list(
         Subtask.objects.filter(
-            pk__in=[subtask_id for subtask_id, _ in pairs],
+            Subtask.at_attempts(pairs),
             status=Subtask.Status.RUNNING,
             worker=worker,
             worker_pid=pid,
-            started_at=now,
         )
         .order_by("index")
         .values("id", "attempt", "job_id", "index", "payload", "tries", "job__type", "job__status")
     )
     if rows and rows[0]["job__status"] == Job.Status.QUEUED:
         Job.objects.filter(pk=rows[0]["job_id"], status=Job.Status.QUEUED).update(
-            status=Job.Status.RUNNING, started_at=now, status_changed_at=now
+            status=Job.Status.RUNNING, started_at=Now(), status_changed_at=Now()
         )
     claims = [
         Claim(
@@ -155,24 +217,37 @@ def _fenced(claim):
 
 
 def _record_successes(successes, seconds_each):
-    """Record a batch of successes of one job in one transaction; returns each outcome."""
+    """Record a batch of successes of one job in one transaction; returns each outcome.
+
+    Each row is written in a savepoint: a result the database refuses (too large, a
+    character it cannot store) fails that subtask with the database's reason, and the
+    rest of the batch is recorded. Errors that are not about the value (the database is
+    down, locked) propagate, and `run` hands the claims back for the task's retry.
+    """
     job_id = successes[0].claim.job_id
-    now = timezone.now()
+    outcomes, refused = [], []
     with transaction.atomic():
-        outcomes = [
-            "succeeded"
-            if _fenced(s.claim).update(
-                status=Subtask.Status.SUCCEEDED, result=s.result, finished_at=now, lease_expires_at=None
-            )
-            else _late(s.claim, "succeeded")
-            for s in successes
-        ]
+        for success in successes:
+            try:
+                with transaction.atomic():
+                    written = _fenced(success.claim).update(
+                        status=Subtask.Status.SUCCEEDED, result=success.result,
+                        finished_at=Now(), lease_expires_at=None,
+                    )
+            except (DataError, IntegrityError) as exc:
+                refused.append((len(outcomes), success.claim, exc))
+                outcomes.append("failed")
+                continue
+            outcomes.append("succeeded" if written else _late(success.claim, "succeeded"))
         counted = outcomes.count("succeeded")
         if counted:
             Job.objects.filter(pk=job_id).update(
                 done=F("done") + counted, batch=next_batch(successes[0].claim.job_type, seconds_each)
             )
             _advance(job_id)
+    for position, claim, exc in refused:
+        error = f"the database refused the partial of job type {claim.job_type.name!r}: {type(exc).__name__}: {exc}"
+        outcomes[position] = record_error(claim, error[:MAX_ERROR_CHARS], permanent=True)
     return outcomes
 
 
@@ -188,12 +263,14 @@ def next_batch(job_type, seconds_each):
 
 
 def record_error(claim, error, permanent):
+    """Fail the attempt (or schedule its retry) and advance the job. When this was the
+    job's last subtask, its combine step is sent to a job worker, never run here: the
+    reconciler calls this too, and must not run user code (invariant 10)."""
     if not permanent and claim.tries <= claim.job_type.max_retries:
         return _schedule_retry(claim, error)
-    now = timezone.now()
     with transaction.atomic():
         if not _fenced(claim).update(
-            status=Subtask.Status.FAILED, error=error, finished_at=now, lease_expires_at=None
+            status=Subtask.Status.FAILED, error=error, finished_at=Now(), lease_expires_at=None
         ):
             return _late(claim, "failed")
         Job.objects.filter(pk=claim.job_id).update(failed=F("failed") + 1)
@@ -211,7 +288,7 @@ def _schedule_retry(claim, error):
     if not _fenced(claim).update(
         status=Subtask.Status.RETRY_WAIT,
         attempt=F("attempt") + 1,
-        retry_at=timezone.now() + timedelta(seconds=delay),
+        retry_at=later(delay),
         error=error,
         lease_expires_at=None,
     ):
@@ -258,13 +335,14 @@ def _advance(job_id, job=None):
         return
     if job["done"] + job["failed"] >= job["total"]:
         entered = Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(
-            status=Job.Status.FINALIZING, status_changed_at=timezone.now()
+            status=Job.Status.FINALIZING, status_changed_at=Now()
         )
         if entered:
-            # The winner runs the combine step itself, right after commit: no broker round
-            # trip between the last subtask and the result. Should this process die, the
-            # reconciler sends the step to another worker (reconcile.resend_stuck_finalize).
-            transaction.on_commit(lambda: finalize(job_id))
+            # The winner sends the combine step as a message of its own, after commit: it
+            # runs under the type's combine_time_limit, not under this subtask's limit, and
+            # never inside the reconciler. Should it be lost, the reconciler sends it again
+            # (reconcile.resend_stuck_finalize).
+            publish_on_commit([finalize_message(job_id, job["queue"], registry.find(job["type"]))])
         return
     refill(job_id, job)
 

@@ -11,12 +11,10 @@ import logging
 import os
 import threading
 import time
-from datetime import timedelta
-
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 
+from jobs.clock import lease_expiry
 from jobs.models import Job, Subtask
 from jobs.workers import attempts
 
@@ -87,10 +85,6 @@ class LeaseRenewer:
             )
         if jobs:
             Job.objects.filter(pk__in=jobs, status=Job.Status.FINALIZING).update(lease_expires_at=expires)
-
-
-def lease_expiry():
-    return timezone.now() + timedelta(seconds=settings.LEPTON_LEASE_SECONDS)
 
 
 renewer = LeaseRenewer()

@@ -74,6 +74,9 @@ class Job(models.Model):
     status_changed_at = models.DateTimeField(auto_now_add=True)
     #: Held by the worker running the combine step, like a subtask's lease.
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    #: Combine steps started in this run of the job; past LEPTON_MAX_COMBINE_ATTEMPTS the
+    #: reconciler fails the job instead of sending a combine that keeps dying again.
+    combine_attempts = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -197,7 +200,11 @@ class Subtask(models.Model):
 
     @staticmethod
     def at_attempts(pairs):
-        """A filter for these (subtask id, attempt) pairs, each only at its own attempt."""
+        """A filter for these (subtask id, attempt) pairs, each only at its own attempt.
+
+        No pairs is an error, not an empty Q() (which would match every row)."""
+        if not pairs:
+            raise ValueError("at_attempts needs at least one (subtask id, attempt) pair")
         matches = Q()
         for subtask_id, attempt in pairs:
             matches |= Q(pk=subtask_id, attempt=attempt)
@@ -219,6 +226,10 @@ class RecoveryEvent(models.Model):
         LATE_COMPLETION = "late_completion"
         HANDED_BACK = "handed_back"
         JOB_RETRIED = "job_retried"
+        #: The job's type is not installed on the host that tried to heal or send it.
+        UNKNOWN_TYPE = "unknown_type"
+        #: A reconcile step raised on this job's rows; the rest of the pass went on.
+        RECONCILE_ERROR = "reconcile_error"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.CASCADE, related_name="recovery_events")

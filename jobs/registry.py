@@ -43,9 +43,13 @@ class JobType:
     max_failures: int = 0
     #: Seconds a subtask may run: past it, it fails with a `timeout` error (and its worker
     #: process survives); a subtask that ignores that is killed a few seconds later.
+    #: None: LEPTON_DEFAULT_TIME_LIMIT_SECONDS.
     time_limit: float | None = None
     #: Whether a timeout is retried like a transient error.
     retry_timeouts: bool = False
+    #: Seconds the combine step may run (its own message and limit, never the subtask's);
+    #: None: LEPTON_DEFAULT_TIME_LIMIT_SECONDS.
+    combine_time_limit: float | None = None
 
     def split(self, params):
         """Yield JSON-serialisable chunk payloads; a generator keeps huge jobs cheap to refuse."""

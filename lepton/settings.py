@@ -210,6 +210,7 @@ CELERY_TASK_QUEUES = [Queue(name) for name in [*LEPTON_QUEUES, CONTROL_QUEUE]]
 CELERY_TASK_ROUTES = {
     "jobs.tasks.reconcile": {"queue": CONTROL_QUEUE},
     "jobs.tasks.review_workers": {"queue": CONTROL_QUEUE},
+    "jobs.tasks.prune_history": {"queue": CONTROL_QUEUE},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # With REMAP_SIGTERM=SIGQUIT in the worker's environment (make run, compose and the tests
@@ -220,6 +221,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 RECONCILE_INTERVAL = env_float("LEPTON_RECONCILE_SECONDS", 1.0, minimum=0.1)
 QUARANTINE_REVIEW_INTERVAL = env_float("LEPTON_QUARANTINE_REVIEW_SECONDS", 5.0, minimum=0.1)
+#: How often the retention pass (jobs.retention) prunes old history.
+RETENTION_INTERVAL = env_float("LEPTON_RETENTION_INTERVAL_SECONDS", 300.0, minimum=1.0)
 CELERY_BEAT_SCHEDULE = {
     "reconcile": {
         "task": "jobs.tasks.reconcile",
@@ -231,6 +234,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "jobs.tasks.review_workers",
         "schedule": QUARANTINE_REVIEW_INTERVAL,
         "options": {"expires": QUARANTINE_REVIEW_INTERVAL * 5},
+    },
+    "prune-history": {
+        "task": "jobs.tasks.prune_history",
+        "schedule": RETENTION_INTERVAL,
+        "options": {"expires": 60},
     },
 }
 
@@ -252,11 +260,40 @@ LEPTON_BATCH_TARGET_MS = env_float("LEPTON_BATCH_TARGET_MS", 20.0, minimum=0.0)
 LEPTON_MAX_BATCH = env_int("LEPTON_MAX_BATCH", 16, minimum=1)
 #: A running subtask's lease; its worker renews it every third of this.
 LEPTON_LEASE_SECONDS = env_float("LEPTON_LEASE_SECONDS", 12.0, minimum=1.0)
-#: A queued subtask unclaimed this long has its message sent again (the first copy
-#: may have been lost between commit and publish); duplicates are no-ops.
+#: On brokers that cannot be inspected (not Redis), a queued subtask unclaimed this long
+#: has its message sent again (the first copy may have been lost); duplicates are no-ops.
 LEPTON_REDISPATCH_SECONDS = env_float("LEPTON_REDISPATCH_SECONDS", 120.0, minimum=1.0)
+#: On Redis the reconciler asks the broker which subtasks its messages still carry: a
+#: queued subtask this old whose message is in neither a queue nor the unacked set is
+#: sent again at once (its publish failed, or it was lost); a waiting backlog never is.
+LEPTON_LOST_MESSAGE_GRACE_SECONDS = env_float("LEPTON_LOST_MESSAGE_GRACE_SECONDS", 5.0, minimum=0.0)
 #: A job in `finalizing` whose combine step has not started this long gets it sent again.
 LEPTON_FINALIZE_STALE_SECONDS = env_float("LEPTON_FINALIZE_STALE_SECONDS", 10.0, minimum=1.0)
+# --- Engine hardening (issue 8) -------------------------------------------------------
+#: Seconds a subtask or combine step may run when its job type sets no limit: past it a
+#: `timeout` error, and the process is killed a few seconds later, so a hung step is
+#: failed over instead of renewing its lease forever.
+LEPTON_DEFAULT_TIME_LIMIT_SECONDS = env_float("LEPTON_DEFAULT_TIME_LIMIT_SECONDS", 600.0, minimum=1.0)
+#: Combine steps a job may start (each lost with its worker or killed at its limit)
+#: before the reconciler fails the job.
+LEPTON_MAX_COMBINE_ATTEMPTS = env_int("LEPTON_MAX_COMBINE_ATTEMPTS", 3, minimum=1)
+#: A job whose type is not installed where the reconciler runs is skipped and marked;
+#: still unknown after this long, it fails with a clear error.
+LEPTON_UNKNOWN_TYPE_GRACE_SECONDS = env_float("LEPTON_UNKNOWN_TYPE_GRACE_SECONDS", 600.0, minimum=0.0)
+#: A pool process that grows past this many MB is replaced after its current task, so
+#: one subtask cannot take the host down (Celery's worker_max_memory_per_child).
+LEPTON_WORKER_MAX_MEMORY_MB = env_int("LEPTON_WORKER_MAX_MEMORY_MB", 1024, minimum=16)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = LEPTON_WORKER_MAX_MEMORY_MB * 1024  # Celery counts KiB
+#: Retention (jobs.retention): finished jobs (with their subtasks, params and events)
+#: older than this are deleted; RecoveryEvent and WorkerMinute rows too after their own
+#: period, and Worker rows not seen for that long.
+LEPTON_RETENTION_JOB_DAYS = env_float("LEPTON_RETENTION_JOB_DAYS", 30.0, minimum=0.0)
+LEPTON_RETENTION_EVENT_DAYS = env_float("LEPTON_RETENTION_EVENT_DAYS", 7.0, minimum=0.0)
+LEPTON_RETENTION_WORKER_DAYS = env_float("LEPTON_RETENTION_WORKER_DAYS", 7.0, minimum=0.0)
+#: Rows deleted per statement and per pass: each delete holds SQLite's write lock briefly.
+LEPTON_RETENTION_BATCH = env_int("LEPTON_RETENTION_BATCH", 500, minimum=1)
+LEPTON_RETENTION_MAX_BATCHES = env_int("LEPTON_RETENTION_MAX_BATCHES", 20, minimum=1)
+
 LEPTON_RETRY_BASE_SECONDS = env_float("LEPTON_RETRY_BASE_SECONDS", 0.5, minimum=0.0)
 LEPTON_RETRY_MAX_SECONDS = env_float("LEPTON_RETRY_MAX_SECONDS", 30.0, minimum=0.0)
 #: Workers report a heartbeat this often; one silent for three beats is not live.

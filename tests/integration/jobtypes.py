@@ -1,6 +1,7 @@
 """Test-only job types, loaded into test workers with LEPTON_JOB_TYPE_MODULES."""
 
 import os
+import time
 
 from jobs.jobtypes.diagnostic import Diagnostic
 from jobs.registry import PermanentError, TransientError, register
@@ -39,3 +40,55 @@ class TimeLimited(Diagnostic):
     name = "time_limited"
     description = "Diagnostic subtasks that may run one second each."
     time_limit = 1.0
+
+
+class _Opaque:
+    def __repr__(self):
+        return "<an opaque object>"
+
+
+#: What `unstorable` returns, by the `seed` param (diagnostic's params, reused).
+UNSTORABLE = {
+    0: lambda: float("nan"),
+    1: lambda: {"total": float("inf")},
+    2: lambda: {"words": {"a", "b"}},
+    3: lambda: [b"raw bytes"],
+    4: lambda: {"thing": _Opaque()},
+}
+
+
+@register
+class Unstorable(Diagnostic):
+    """Subtasks whose partial cannot be stored as JSON (which kind: the `seed` param)."""
+
+    name = "unstorable"
+    description = "Returns NaN, inf, a set, bytes or an object as its partial."
+
+    def process(self, payload, ctx):
+        return UNSTORABLE[payload["seed"]]()
+
+
+@register
+class UnstorableResult(Diagnostic):
+    """A combine step whose result cannot be stored as JSON."""
+
+    name = "unstorable_result"
+    description = "Combines to NaN."
+
+    def combine(self, partials, params):
+        list(partials)
+        return {"mean": float("nan")}
+
+
+@register
+class SlowCombine(Diagnostic):
+    """Subtasks under a 2 s limit, a combine that takes 1.5 s under its own limit."""
+
+    name = "slow_combine"
+    description = "1 s subtasks with a 2 s limit; a 1.5 s combine."
+    time_limit = 2.0
+    combine_time_limit = 20.0
+
+    def combine(self, partials, params):
+        time.sleep(1.5)
+        return super().combine(partials, params)

@@ -2,8 +2,6 @@
 in the database and in a real Redis. Jobs are routed to a queue no worker consumes, so
 the messages it sends stay where the test can count them."""
 
-import base64
-import json
 from datetime import timedelta
 
 import pytest
@@ -11,34 +9,9 @@ from django.utils import timezone
 
 from jobs.models import Job, RecoveryEvent, Subtask
 from jobs.reconcile import reconcile
-from jobs.submit import submit_job
+from tests.integration.conftest import sent
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
-
-PARKED = "parked"
-
-
-@pytest.fixture
-def parked(settings, broker):
-    settings.LEPTON_QUEUES = [*settings.LEPTON_QUEUES, PARKED]
-    settings.LEPTON_ROUTES = {"diagnostic": PARKED}
-    settings.LEPTON_JOB_WINDOW = 1
-    broker.client.delete(*[f"{PARKED}{suffix}" for suffix in ("", ":3", ":6", ":9")])
-    yield broker
-
-
-def sent(broker):
-    """(task name, first argument) of every message waiting on the parked queue."""
-    messages = [json.loads(raw) for key in (PARKED, f"{PARKED}:6") for raw in broker.client.lrange(key, 0, -1)]
-    return [(m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0][0]) for m in messages]
-
-
-@pytest.fixture
-def job(parked, owner):
-    job, _ = submit_job(owner, "diagnostic", {"subtasks": 3})
-    Job.objects.filter(pk=job.pk).update(status="running")
-    parked.client.delete(PARKED, f"{PARKED}:6")  # the submission's own message
-    return job
 
 
 def test_a_lapsed_lease_is_queued_again_under_a_new_attempt(job, parked):

@@ -80,7 +80,8 @@ def test_chunks_of_one_value_merge_into_a_stdev():
 
 def test_each_partial_summarises_its_chunk_without_the_values():
     partial = registry.get("stats").process({"values": [1.0, 2.0, 6.0]}, SubtaskContext(1, 0, 1))
-    assert partial == {"count": 3, "sum": 9.0, "mean": 3.0, "m2": 14.0, "min": 1.0, "max": 6.0}
+    # In units of 2**scale (here 8): 9/8, 3/8 and 14/64.
+    assert partial == {"count": 3, "scale": 3, "sum": 1.125, "mean": 0.375, "m2": 0.21875, "min": 1.0, "max": 6.0}
 
 
 def test_split_is_a_generator():
@@ -134,3 +135,36 @@ def test_form_rejects_bad_params(params, field, message):
     form = Stats.params_form(data=params)
     assert not form.is_valid()
     assert form.errors[field] == [message]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1e200, 1e200],
+        [1e308, 1e308, 1e308],
+        [1e308, -1e308],
+        [1.5e308, 1.6e308, -1.2e308],
+        [1e-300, 2e-300, 3e-300],
+        [1, 2, 3, 1e308],
+    ],
+)
+@pytest.mark.parametrize("chunk_size", [1, 2, 10])
+def test_it_matches_the_statistics_module_at_extreme_magnitudes(values, chunk_size):
+    result = run_job({"values": values, "chunk_size": chunk_size})
+
+    assert result["count"] == len(values)
+    assert result["mean"] == pytest.approx(statistics.mean(values), rel=1e-9)
+    assert result["stdev"] == pytest.approx(statistics.stdev(values), rel=1e-9)
+    assert (result["min"], result["max"]) == (min(values), max(values))
+
+
+def test_a_sum_beyond_the_float_range_is_null_and_the_rest_still_right():
+    result = run_job({"values": [1e308, 1e308, 1e308], "chunk_size": 1})
+
+    assert result["sum"] is None
+    assert result["mean"] == 1e308 and result["stdev"] == 0.0
+
+
+def test_a_standard_deviation_beyond_the_float_range_is_a_clear_error():
+    with pytest.raises(registry.PermanentError, match="standard deviation is beyond the largest float"):
+        run_job({"values": [1.7e308, -1.7e308], "chunk_size": 1})
