@@ -2,16 +2,19 @@
 
 Starts the embedded Redis (unless LEPTON_BROKER_URL names a broker), migrates, creates
 an admin on first run, then the web server, the workers, beat and Flower, each in its
-own process group with its log under the data folder. Ctrl-C or SIGTERM stops them all,
-Redis last; if any of them dies, the rest are stopped too and the exit code says so.
+own process group with its log under the data folder (rotated by size). Ctrl-C or
+SIGTERM stops them all, Redis last, saying what it waits for; a second Ctrl-C stops them
+at once. If any of them dies, the rest are stopped too and the exit code says so.
 """
 
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 
 import django
 
@@ -21,9 +24,11 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connections  # noqa: E402
+from django.db import DatabaseError, connections  # noqa: E402
 
+from jobs.models import Subtask  # noqa: E402
 from lepton.embedded_redis import EmbeddedRedis  # noqa: E402
+from lepton.process_log import ProcessLog  # noqa: E402
 
 #: Seconds a process gets to stop after SIGTERM (workers finish or hand back subtasks).
 STOP_GRACE = 20
@@ -62,34 +67,67 @@ def ensure_admin():
 
 
 class Supervisor:
-    def __init__(self, log_dir):
+    def __init__(self, log_dir, max_bytes, backups):
         self.log_dir = log_dir
+        self.max_bytes = max_bytes
+        self.backups = backups
         self.processes = {}
-        self.stopping = False
+        self.logs = []
 
     def start(self, name, command, env):
-        log = open(self.log_dir / f"{name}.log", "ab")
+        """Start `command`; its output goes to <name>.log, rotated by size (lepton.process_log)."""
+        log = ProcessLog(self.log_dir / f"{name}.log", self.max_bytes, self.backups)
         self.processes[name] = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=env, start_new_session=True, cwd=settings.BASE_DIR,
         )
-        log.close()
+        log.follow(self.processes[name].stdout)
+        self.logs.append(log)
 
     def first_exited(self):
         return next(((n, p.returncode) for n, p in self.processes.items() if p.poll() is not None), None)
 
-    def stop_all(self):
+    def stop_all(self, hurry=lambda: False):
+        """SIGTERM every process group, wait up to STOP_GRACE (or until hurry() says stop
+        now), then SIGKILL what is left. True if cut short by hurry()."""
         for process in self.processes.values():
             _signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE
+        cut_short = False
+        while any(process.poll() is None for process in self.processes.values()):
+            if hurry():
+                cut_short = True
+                break
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         for process in self.processes.values():
-            try:
-                process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
             # Also reaps children a process left behind in its group (prefork pool).
             _signal_group(process, signal.SIGKILL)
             process.wait()
+        for log in self.logs:
+            log.close()
+        return cut_short
+
+
+def stopping_message():
+    """What Ctrl-C waits for: the subtasks this host's workers are finishing, and for how long."""
+    running = Counter(
+        Subtask.objects.filter(status=Subtask.Status.RUNNING, worker__endswith=f"@{socket.gethostname()}")
+        .values_list("worker", flat=True)
+    )
+    if not running:
+        return "lepton: stopping…"
+    workers, subtasks = len(running), sum(running.values())
+    grace = settings.CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT
+    return (
+        f"lepton: stopping: {_count(workers, 'worker')} finishing {_count(subtasks, 'subtask')}, "
+        f"at most {grace:g} s; Ctrl-C again to stop now"
+    )
+
+
+def _count(n, noun):
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _signal_group(process, signum):
@@ -108,7 +146,8 @@ def main():
         if settings.EMBEDDED_REDIS_SOCKET.exists() and _answers(redis):
             sys.exit(f"Another Lepton is already running from {settings.DATA_DIR}.")
         redis.start()
-    supervisor = Supervisor(log_dir)
+    supervisor = Supervisor(log_dir, settings.LEPTON_LOG_MAX_BYTES, settings.LEPTON_LOG_BACKUPS)
+    # One entry per Ctrl-C (or SIGTERM): the first stops gracefully, a second at once.
     stop = []
     signal.signal(signal.SIGINT, lambda *_: stop.append(True))
     signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
@@ -131,12 +170,23 @@ def main():
                 break
             time.sleep(0.5)
     finally:
-        print("lepton: stopping…", file=sys.stderr)
-        supervisor.stop_all()
+        print(_describe_stop(), file=sys.stderr, flush=True)
+        if supervisor.stop_all(hurry=lambda: len(stop) > 1):
+            print(
+                "lepton: stopped at once; subtasks that were running run again once their lease lapses.",
+                file=sys.stderr,
+            )
         if redis:
             redis.stop()
         print("lepton: stopped.", file=sys.stderr)
     sys.exit(exit_code)
+
+
+def _describe_stop():
+    try:
+        return stopping_message()
+    except DatabaseError:
+        return "lepton: stopping…"
 
 
 def _answers(redis):

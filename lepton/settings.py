@@ -321,3 +321,9 @@ LEPTON_PORT = env_int("LEPTON_PORT", 8000, minimum=1)
 LEPTON_FLOWER_PORT = env_int("LEPTON_FLOWER_PORT", 5555, minimum=1)
 LEPTON_WEB_WORKERS = env_int("LEPTON_WEB_WORKERS", 2, minimum=1)
 LEPTON_WORKER_CONCURRENCY = env_int("LEPTON_WORKER_CONCURRENCY", os.cpu_count() or 2, minimum=1)
+
+# --- `make run`'s log files ---------------------------------------------------------
+#: Each process's log under DATA_DIR/log/ rolls over past this size (name.log ->
+#: name.log.1 -> ...), keeping this many old files.
+LEPTON_LOG_MAX_BYTES = env_int("LEPTON_LOG_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+LEPTON_LOG_BACKUPS = env_int("LEPTON_LOG_BACKUPS", 5, minimum=1)

@@ -1,7 +1,6 @@
 """Submit a job from the shell: the same validation and admission as the API."""
 
 import json
-import sys
 import time
 
 from django.conf import settings
@@ -13,6 +12,8 @@ from jobs.models import Job
 from jobs.submit import SubmissionError, submit_job
 
 BAR_WIDTH = 30
+#: Seconds between progress lines when stderr is not a terminal.
+PROGRESS_LINE_SECONDS = 5
 
 
 class Command(BaseCommand):
@@ -42,8 +43,12 @@ class Command(BaseCommand):
         if not wait:
             self.stdout.write(str(job.pk))
             return
+        # Progress is not an error: Django styles everything on stderr as one (bold red).
+        error_style, self.stderr.style_func = self.stderr.style_func, None
         self.stderr.write(f"job {job.pk} submitted")
-        job = self._wait(job.pk, poll)
+        progress = TerminalBar(self.stderr) if self.stderr.isatty() else ProgressLines(self.stderr)
+        job = self._wait(job.pk, poll, progress)
+        self.stderr.style_func = error_style
         if job.status != Job.Status.SUCCEEDED:
             raise CommandError(f"job {job.pk} {job.status}: {job.error}")
         self.stdout.write(json.dumps(job.result, indent=2))
@@ -70,19 +75,53 @@ class Command(BaseCommand):
             value = raw
         return key, value
 
-    def _wait(self, job_id, poll):
+    @staticmethod
+    def _wait(job_id, poll, progress):
         while True:
             job = Job.objects.with_running().get(pk=job_id)
-            self._draw(job)
+            progress.show(job)
             if job.is_final:
-                self.stderr.write("")
+                progress.close()
                 return job
             time.sleep(poll)
 
-    def _draw(self, job):
+
+def _counts(job):
+    return f"{job.done + job.failed}/{job.total} done={job.done} failed={job.failed} running={job.running}"
+
+
+class TerminalBar:
+    """On a terminal: one bar redrawn in place (`\r` frames)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def show(self, job):
         finished = job.done + job.failed
         filled = BAR_WIDTH * finished // job.total if job.total else BAR_WIDTH
         bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-        line = f"\r[{bar}] {finished}/{job.total} done={job.done} failed={job.failed} running={job.running} {job.status:<10}"
-        self.stderr.write(line, ending="")
-        sys.stderr.flush()
+        self.stream.write(f"\r[{bar}] {_counts(job)} {job.status:<10}", ending="")
+        self.stream.flush()
+
+    def close(self):
+        self.stream.write("")
+
+
+class ProgressLines:
+    """Piped to a file or another program: a plain line when the status changes and every
+    PROGRESS_LINE_SECONDS meanwhile, so a log shows progress without piling up frames."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.last = None
+
+    def show(self, job):
+        now = time.monotonic()
+        if self.last and self.last[0] == job.status and now - self.last[1] < PROGRESS_LINE_SECONDS and not job.is_final:
+            return
+        self.stream.write(f"job {job.pk} {job.status}: {_counts(job)}")
+        self.stream.flush()
+        self.last = (job.status, now)
+
+    def close(self):
+        pass
