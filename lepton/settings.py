@@ -6,6 +6,7 @@ DEBUG off, loopback hosts only. The README's configuration table lists them all.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -327,3 +328,28 @@ LEPTON_WORKER_CONCURRENCY = env_int("LEPTON_WORKER_CONCURRENCY", os.cpu_count() 
 #: name.log.1 -> ...), keeping this many old files.
 LEPTON_LOG_MAX_BYTES = env_int("LEPTON_LOG_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 LEPTON_LOG_BACKUPS = env_int("LEPTON_LOG_BACKUPS", 5, minimum=1)
+# --- Operator surfaces and secrets (secops) -----------------------------------------
+# Login throttle (lepton/login_throttle.py, django-axes): after this many failed logins
+# for one user name from one address, that pair is refused (429) until the cool-off ends.
+LEPTON_LOGIN_FAILURE_LIMIT = env_int("LEPTON_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+LEPTON_LOGIN_COOLOFF_MINUTES = env_float("LEPTON_LOGIN_COOLOFF_MINUTES", 15.0, minimum=0.1)
+#: True when requests arrive through Lepton's nginx (compose sets it): the client address
+#: is then nginx's X-Real-IP, not the socket's peer.
+LEPTON_BEHIND_PROXY = env_bool("LEPTON_BEHIND_PROXY", False)
+INSTALLED_APPS += ["axes"]
+AUTHENTICATION_BACKENDS = [
+    "lepton.login_throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = LEPTON_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LEPTON_LOGIN_COOLOFF_MINUTES)
+# Per pair, so an attacker cannot lock a user out from everywhere, nor one address out
+# for everyone behind it.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Only failures are kept (and expire with the cool-off): no row per successful login.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_CLIENT_IP_CALLABLE = "lepton.login_throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "lepton.login_throttle.lockout_response"
+# Last: it turns a locked-out login into lockout_response.
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]

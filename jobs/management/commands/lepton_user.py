@@ -1,7 +1,9 @@
 """Create or update a user and print their API token."""
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 from rest_framework.authtoken.models import Token
 
 
@@ -14,7 +16,12 @@ class Command(BaseCommand):
         parser.add_argument("--password", help="set this password (without it, the user can use only the API)")
 
     def handle(self, name, staff, password, **options):
-        user, created = get_user_model().objects.get_or_create(username=name)
+        users = get_user_model()
+        if password:
+            # AUTH_PASSWORD_VALIDATORS, before anything is saved: a refused password
+            # leaves no new user behind.
+            _validate(password, users.objects.filter(username=name).first() or users(username=name))
+        user, created = users.objects.get_or_create(username=name)
         if staff:
             user.is_staff = user.is_superuser = True
         if password:
@@ -25,3 +32,10 @@ class Command(BaseCommand):
         token, _ = Token.objects.get_or_create(user=user)
         self.stderr.write(f"{'Created' if created else 'Updated'} user {name!r}. API token:")
         self.stdout.write(token.key)
+
+
+def _validate(password, user):
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise CommandError("Password refused: " + " ".join(error.messages)) from None
