@@ -308,3 +308,5 @@ CELERY_BEAT_SCHEDULE["take-snapshot"] = {
     "schedule": 60.0,
     "options": {"expires": 120.0},
 }
+SECURE_REDIRECT_EXEMPT += [r"^livez$"]
+MIDDLEWARE.insert(0, "monitoring.middleware.LivenessMiddleware")
