@@ -8,11 +8,17 @@ them up, and so does merging snapshots into a 5 min / 1 h / 24 h window.
 
 import math
 
+from prometheus_client.utils import floatToGoString
+
 #: Upper bounds in seconds; a last, implicit bucket holds everything larger (+Inf).
 BUCKETS = (
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60,
     120, 300, 600, 1800, 3600, 7200, 21600, 86400,
 )
+
+
+#: The `le` label of each bucket, as Prometheus writes it ("5.0", "+Inf").
+LE_LABELS = [*(floatToGoString(bound) for bound in BUCKETS), "+Inf"]
 
 
 def empty():

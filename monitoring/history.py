@@ -173,9 +173,9 @@ class _Period:
             metric = HISTOGRAM_METRICS[measure]
             for key, counts in series.items():
                 queue, job_type = split_series_key(key)
-                for bound, n in zip([*histograms.BUCKETS, "+Inf"], counts):
+                for le, n in zip(histograms.LE_LABELS, counts):
                     if n:
-                        yield f"{metric}_bucket", {"type": job_type, "queue": queue, "le": str(bound)}, n
+                        yield f"{metric}_bucket", {"type": job_type, "queue": queue, "le": le}, n
                 yield f"{metric}_sum", {"type": job_type, "queue": queue}, self.sums[(measure, key)]
 
 

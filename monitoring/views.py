@@ -8,7 +8,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from monitoring.checks import FAIL, overall, run_checks
 from monitoring.metrics import exposition
@@ -58,7 +58,7 @@ def metrics(request):
             "/metrics serves loopback clients only unless LEPTON_METRICS_TOKEN is set\n",
             status=403, content_type="text/plain",
         )
-    return HttpResponse(exposition.render(), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(exposition.render(), content_type=CONTENT_TYPE_PLAIN_0_0_4)
 
 
 def _is_loopback(address):

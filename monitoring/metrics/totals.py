@@ -24,7 +24,6 @@ HISTOGRAM_HELP = {
     "lepton_subtask_run_seconds": "Seconds a subtask attempt ran, for finished subtasks.",
     "lepton_job_duration_seconds": "Seconds from submission to a final status, per job.",
 }
-BOUNDS = [*(str(bound) for bound in histograms.BUCKETS), "+Inf"]
 
 
 def families(now):
@@ -48,11 +47,13 @@ def _histogram(name, bucket_rows, sum_rows):
     counts = {}
     for row in bucket_rows:
         series = (row.labels["type"], row.labels["queue"])
-        counts.setdefault(series, dict.fromkeys(BOUNDS, 0))[row.labels["le"]] += row.value
+        per_bound = counts.setdefault(series, dict.fromkeys(histograms.LE_LABELS, 0))
+        if row.labels["le"] in per_bound:  # totals of a retired bucket set are left out
+            per_bound[row.labels["le"]] += row.value
     sums = {(row.labels["type"], row.labels["queue"]): row.value for row in sum_rows}
     for series, per_bound in sorted(counts.items()):
         cumulative, buckets = 0, []
-        for bound in BOUNDS:
+        for bound in histograms.LE_LABELS:
             cumulative += per_bound[bound]
             buckets.append((bound, cumulative))
         family.add_metric(list(series), buckets, sums.get(series, 0.0))
