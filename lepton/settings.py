@@ -353,3 +353,28 @@ AXES_CLIENT_IP_CALLABLE = "lepton.login_throttle.client_ip"
 AXES_LOCKOUT_CALLABLE = "lepton.login_throttle.lockout_response"
 # Last: it turns a locked-out login into lockout_response.
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+# --- Monitoring: health page, snapshots, /readyz, /metrics (monitoring/) -------------
+#: A worker silent this long is `gone` (between three heartbeats and this: `stale`)...
+LEPTON_HEALTH_WORKER_GONE_SECONDS = env_float("LEPTON_HEALTH_WORKER_GONE_SECONDS", 60.0, minimum=1.0)
+#: ...and is folded away from the health page and figures once silent this long.
+LEPTON_HEALTH_GONE_FOLD_SECONDS = env_float("LEPTON_HEALTH_GONE_FOLD_SECONDS", 3600.0, minimum=1.0)
+#: Where the health page links to Flower.
+LEPTON_FLOWER_URL = env_str("LEPTON_FLOWER_URL", "http://127.0.0.1:5555/")
+#: Per-minute snapshots (charts, history) older than this are pruned; counters keep their totals.
+LEPTON_SNAPSHOT_RETENTION_DAYS = env_int("LEPTON_SNAPSHOT_RETENTION_DAYS", 14, minimum=1)
+#: /readyz warns when the reconciler has not succeeded for this long (a few ticks).
+LEPTON_RECONCILER_STALE_SECONDS = env_float(
+    "LEPTON_RECONCILER_STALE_SECONDS", max(30.0, 10 * RECONCILE_INTERVAL), minimum=1.0
+)
+#: Bearer token for /metrics; unset: loopback clients only.
+LEPTON_METRICS_TOKEN = env_str("LEPTON_METRICS_TOKEN")
+#: A /metrics answer is reused this long, so a 1 s scrape costs little.
+LEPTON_METRICS_CACHE_SECONDS = env_float("LEPTON_METRICS_CACHE_SECONDS", 5.0, minimum=0.0)
+CELERY_TASK_ROUTES["monitoring.tasks.take_snapshot"] = {"queue": CONTROL_QUEUE}
+CELERY_BEAT_SCHEDULE["take-snapshot"] = {
+    "task": "monitoring.tasks.take_snapshot",
+    "schedule": 60.0,
+    "options": {"expires": 120.0},
+}
+SECURE_REDIRECT_EXEMPT += [r"^livez$"]
+MIDDLEWARE.insert(0, "monitoring.middleware.LivenessMiddleware")
