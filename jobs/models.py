@@ -102,6 +102,9 @@ class Job(models.Model):
                 condition=Q(status="finalizing"),
                 name="job_finalizing",
             ),
+            # Monitoring: jobs submitted and finished in a window (per-minute snapshots).
+            models.Index(fields=["created_at"], name="job_created"),
+            models.Index(fields=["finished_at"], name="job_finished"),
         ]
 
     def __str__(self):
@@ -190,6 +193,8 @@ class Subtask(models.Model):
             models.Index(
                 fields=["queued_at"], condition=Q(status="queued"), name="subtask_queued_since"
             ),
+            # Monitoring: what finished in a window (failure ratio, per-minute snapshots).
+            models.Index(fields=["finished_at"], name="subtask_finished"),
         ]
 
     def __str__(self):

@@ -285,6 +285,30 @@ LEPTON_FLOWER_PORT = env_int("LEPTON_FLOWER_PORT", 5555, minimum=1)
 LEPTON_WEB_WORKERS = env_int("LEPTON_WEB_WORKERS", 2, minimum=1)
 LEPTON_WORKER_CONCURRENCY = env_int("LEPTON_WORKER_CONCURRENCY", os.cpu_count() or 2, minimum=1)
 
+# --- Monitoring: health page, snapshots, /readyz, /metrics (monitoring/) -------------
+#: A worker silent this long is `gone` (between three heartbeats and this: `stale`)...
+LEPTON_HEALTH_WORKER_GONE_SECONDS = env_float("LEPTON_HEALTH_WORKER_GONE_SECONDS", 60.0, minimum=1.0)
+#: ...and is folded away from the health page and figures once silent this long.
+LEPTON_HEALTH_GONE_FOLD_SECONDS = env_float("LEPTON_HEALTH_GONE_FOLD_SECONDS", 3600.0, minimum=1.0)
+#: Where the health page links to Flower.
+LEPTON_FLOWER_URL = env_str("LEPTON_FLOWER_URL", "http://127.0.0.1:5555/")
+#: Per-minute snapshots (charts, history) older than this are pruned; counters keep their totals.
+LEPTON_SNAPSHOT_RETENTION_DAYS = env_int("LEPTON_SNAPSHOT_RETENTION_DAYS", 14, minimum=1)
+#: /readyz warns when the reconciler has not succeeded for this long (a few ticks).
+LEPTON_RECONCILER_STALE_SECONDS = env_float(
+    "LEPTON_RECONCILER_STALE_SECONDS", max(30.0, 10 * RECONCILE_INTERVAL), minimum=1.0
+)
+#: Bearer token for /metrics; unset: loopback clients only.
+LEPTON_METRICS_TOKEN = env_str("LEPTON_METRICS_TOKEN")
+#: A /metrics answer is reused this long, so a 1 s scrape costs little.
+LEPTON_METRICS_CACHE_SECONDS = env_float("LEPTON_METRICS_CACHE_SECONDS", 5.0, minimum=0.0)
+CELERY_TASK_ROUTES["monitoring.tasks.take_snapshot"] = {"queue": CONTROL_QUEUE}
+CELERY_BEAT_SCHEDULE["take-snapshot"] = {
+    "task": "monitoring.tasks.take_snapshot",
+    "schedule": 60.0,
+    "options": {"expires": 120.0},
+}
+
 # --- Alerts, notifications, the canary, stuck consumers (monalerts) -----------------
 #: Alert rules are evaluated this often (beat, single-flight, control queue).
 LEPTON_ALERT_EVALUATION_SECONDS = env_float("LEPTON_ALERT_EVALUATION_SECONDS", 15.0, minimum=1.0)
