@@ -26,12 +26,18 @@ class JobAdmin(RecordAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [*super().get_readonly_fields(request, obj), "params"]
 
-    @admin.action(description="Cancel selected active jobs")
+    def has_cancel_permission(self, request):
+        return request.user.has_perm("jobs.cancel_job")
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("jobs.retry_job")
+
+    @admin.action(description="Cancel selected active jobs", permissions=["cancel"])
     def cancel_selected(self, request, queryset):
         canceled = sum(cancel_job(pk) for pk in queryset.values_list("pk", flat=True))
         self.message_user(request, f"Canceled {canceled} job(s).", messages.SUCCESS)
 
-    @admin.action(description="Retry selected failed jobs")
+    @admin.action(description="Retry selected failed jobs", permissions=["retry"])
     def retry_selected(self, request, queryset):
         retried = sum(retry_job(pk) for pk in queryset.values_list("pk", flat=True))
         self.message_user(request, f"Retrying {retried} failed job(s).", messages.SUCCESS)
@@ -59,7 +65,10 @@ class WorkerAdmin(RecordAdmin):
     search_fields = ["hostname"]
     actions = ["release_selected"]
 
-    @admin.action(description="Release selected workers from quarantine")
+    def has_release_permission(self, request):
+        return request.user.has_perm("jobs.release_worker")
+
+    @admin.action(description="Release selected workers from quarantine", permissions=["release"])
     def release_selected(self, request, queryset):
         released = sum(quarantine.release(pk) for pk in queryset.values_list("pk", flat=True))
         self.message_user(
