@@ -20,12 +20,17 @@ def prune(now=None):
     canary_horizon = now - timedelta(days=settings.LEPTON_CANARY_RETENTION_DAYS)
     return {
         # Test notifications have no alert; alert notifications go with their alert.
-        "notifications": Notification.objects.filter(alert__isnull=True, created_at__lt=alert_horizon).delete()[0],
-        "alerts": Alert.objects.filter(resolved_at__lt=alert_horizon).delete()[0],
-        "canary_runs": CanaryRun.objects.filter(submitted_at__lt=canary_horizon).exclude(
-            outcome=CanaryRun.Outcome.RUNNING
-        ).delete()[0],
-        "canary_jobs": Job.objects.filter(
-            owner__username=CANARY_USERNAME, status__in=Job.FINAL, created_at__lt=canary_horizon
-        ).delete()[0],
+        "notifications": _delete(Notification.objects.filter(alert__isnull=True, created_at__lt=alert_horizon)),
+        "alerts": _delete(Alert.objects.filter(resolved_at__lt=alert_horizon)),
+        "canary_runs": _delete(
+            CanaryRun.objects.filter(submitted_at__lt=canary_horizon).exclude(outcome=CanaryRun.Outcome.RUNNING)
+        ),
+        "canary_jobs": _delete(
+            Job.objects.filter(owner__username=CANARY_USERNAME, status__in=Job.FINAL, created_at__lt=canary_horizon)
+        ),
     }
+
+
+def _delete(queryset):
+    """Rows of the queryset's own model deleted (cascaded rows go with them)."""
+    return queryset.delete()[1].get(queryset.model._meta.label, 0)
