@@ -333,7 +333,6 @@ LEPTON_CANARY_RETENTION_DAYS = env_int("LEPTON_CANARY_RETENTION_DAYS", 7, minimu
 #: A live worker with free slots that claims nothing from a non-empty queue this long is stuck.
 LEPTON_STUCK_CONSUMER_SECONDS = env_float("LEPTON_STUCK_CONSUMER_SECONDS", 60.0, minimum=1.0)
 LEPTON_STUCK_CONSUMER_RESTART = env_bool("LEPTON_STUCK_CONSUMER_RESTART", False)
-CELERY_WORKER_POOL_RESTARTS = LEPTON_STUCK_CONSUMER_RESTART
 LEPTON_JOB_TYPE_MODULES.append("jobs.jobtypes.canary")
 CELERY_IMPORTS = ["monitoring.alerting.tasks"]
 CELERY_TASK_ROUTES.update(

@@ -6,9 +6,13 @@ quarantine, a queue it consumes has messages waiting in the broker, it has free 
 and it claimed nothing. "Claimed nothing" is checked cheapest first: no running subtask
 of it started since then (the running-subtask partial index), no attempts in WorkerMinute
 since then (by minute), and only for a worker that passed both, no subtask row of it
-started since then (a scan, but only for a worker that looks stuck). With
-LEPTON_STUCK_CONSUMER_RESTART it is restarted through Celery's remote control: its pool
-processes (pool_restart, allowed by worker_pool_restarts) and its consumers.
+started since then (a scan, but only for a worker that looks stuck).
+
+With LEPTON_STUCK_CONSUMER_RESTART its consumers are restarted through Celery's remote
+control: cancel_consumer then add_consumer for each of its queues, a fresh subscription
+(the remedy for a consumer that stopped polling, #8030). A pool process frozen in the
+middle of a task is beyond remote control (billiard's pool_restart waits for each
+process to finish its task); the alert is what gets a person or a supervisor to it.
 """
 
 import logging
@@ -77,14 +81,13 @@ def review(now):
 
 
 def restart(hostname):
-    """Restart a worker's pool processes and re-add its consumers, by remote control."""
-    log.warning("event=stuck_consumer_restart worker=%s", hostname)
-    control = current_app.control
-    control.pool_restart(destination=[hostname], reply=False)
-    for queue in _queues_of(hostname):
-        control.add_consumer(queue, destination=[hostname], reply=False)
-
-
-def _queues_of(hostname):
+    """Restart a worker's consumers by remote control: cancel, then add, each queue it was
+    started to consume. Commands to one worker run in order."""
     worker = Worker.objects.filter(hostname=hostname).first()
-    return worker.consuming if worker else []
+    queues = worker.queues if worker else []
+    log.warning("event=stuck_consumer_restart worker=%s queues=%s", hostname, ",".join(queues))
+    control = current_app.control
+    for queue in queues:
+        control.cancel_consumer(queue, destination=[hostname], reply=False)
+    for queue in queues:
+        control.add_consumer(queue, destination=[hostname], reply=False)

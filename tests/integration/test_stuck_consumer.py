@@ -17,6 +17,7 @@ from jobs.control import cancel_job
 from jobs.models import Worker
 from jobs.submit import submit_job
 from monitoring import stuck
+from tests.integration.conftest import wait_for_job
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -90,3 +91,18 @@ def test_a_healthy_worker_on_the_same_queue_is_not_flagged(lone_worker, owner):
             time.sleep(0.5)
     finally:
         cancel_job(job.pk)
+
+
+
+def test_a_restart_resubscribes_the_worker_to_its_queues_and_it_consumes_again(lone_worker, owner):
+    wait_until(lambda: Worker.objects.filter(hostname=HOSTNAME, consuming=[QUEUE]).exists(), 30)
+
+    stuck.restart(HOSTNAME)
+
+    def resubscribed():
+        """the worker cancelled and re-added its consumer"""
+        log = lone_worker.log()
+        return f"Canceling queue {QUEUE}" in log and log.count(f"Started consuming from {QUEUE}") >= 1
+    wait_until(resubscribed, 30)
+    job, _ = submit_job(owner, "diagnostic", {"subtasks": 4}, queue=QUEUE)
+    assert wait_for_job(job.pk, timeout=60).status == "succeeded"
