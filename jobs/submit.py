@@ -30,10 +30,12 @@ class SubmissionError(Exception):
         self.status = status
 
 
-def submit_job(owner, type_name, params, priority=Priority.NORMAL, idempotency_key=None):
+def submit_job(owner, type_name, params, priority=Priority.NORMAL, idempotency_key=None, *, queue=None, admission=True):
     """Create a job; returns (job, created). A repeated idempotency key returns the first job.
 
     Raises SubmissionError for invalid input and admission.AdmissionRefused over a limit.
+    `queue` overrides the type's routing and `admission=False` skips admission control:
+    both for the platform's own canary (monitoring.canary), never for users' requests.
     """
     job_type = _job_type(type_name)
     if priority not in Priority.values:
@@ -45,7 +47,7 @@ def submit_job(owner, type_name, params, priority=Priority.NORMAL, idempotency_k
             return _replay(existing, type_name, cleaned, priority), False
     payloads = _split(job_type, cleaned)
     try:
-        job = _create(owner, job_type, cleaned, priority, idempotency_key, payloads)
+        job = _create(owner, job_type, cleaned, priority, idempotency_key, payloads, queue, admission)
     except IntegrityError:
         # A concurrent request with the same idempotency key won the insert.
         existing = Job.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
@@ -106,12 +108,15 @@ def _replay(existing, type_name, cleaned, priority):
     return existing
 
 
-def _create(owner, job_type, cleaned, priority, idempotency_key, payloads):
-    queue = queue_for(job_type)
+def _create(owner, job_type, cleaned, priority, idempotency_key, payloads, queue=None, admission=True):
+    if queue is not None and queue not in settings.LEPTON_QUEUES:
+        raise SubmissionError({"queue": [f"Unknown queue {queue!r}; queues: {', '.join(settings.LEPTON_QUEUES)}."]})
+    queue = queue or queue_for(job_type)
     now = timezone.now()
     window = job_window()
     with transaction.atomic():
-        admit(owner, len(payloads))
+        if admission:
+            admit(owner, len(payloads))
         job = Job.objects.create(
             owner=owner,
             type=job_type.name,

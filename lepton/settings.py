@@ -378,3 +378,59 @@ CELERY_BEAT_SCHEDULE["take-snapshot"] = {
 }
 SECURE_REDIRECT_EXEMPT += [r"^livez$"]
 MIDDLEWARE.insert(0, "monitoring.middleware.LivenessMiddleware")
+
+# --- Alerts, notifications, the canary, stuck consumers (monalerts) -----------------
+#: Alert rules are evaluated this often (beat, single-flight, control queue).
+LEPTON_ALERT_EVALUATION_SECONDS = env_float("LEPTON_ALERT_EVALUATION_SECONDS", 15.0, minimum=1.0)
+#: Addresses mailed about every alert, besides the notification channels in admin.
+LEPTON_ALERT_EMAILS = env_list("LEPTON_ALERT_EMAILS", [])
+LEPTON_ALERT_EMAIL_FROM = env_str("LEPTON_ALERT_EMAIL_FROM", "lepton@localhost")
+#: Django's console backend prints mail to the worker's log until SMTP is configured.
+EMAIL_BACKEND = env_str("LEPTON_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("LEPTON_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("LEPTON_EMAIL_PORT", 25, minimum=1)
+#: A webhook attempt gives up after this long; a notification after this many attempts,
+#: waiting backoff * 2^(n-1) seconds between them.
+LEPTON_ALERT_WEBHOOK_TIMEOUT_SECONDS = env_float("LEPTON_ALERT_WEBHOOK_TIMEOUT_SECONDS", 5.0, minimum=0.1)
+LEPTON_ALERT_DELIVERY_TRIES = env_int("LEPTON_ALERT_DELIVERY_TRIES", 3, minimum=1)
+LEPTON_ALERT_DELIVERY_BACKOFF_SECONDS = env_float("LEPTON_ALERT_DELIVERY_BACKOFF_SECONDS", 2.0, minimum=0.0)
+LEPTON_ALERT_RETENTION_DAYS = env_int("LEPTON_ALERT_RETENTION_DAYS", 30, minimum=1)
+#: One canary job per job queue this often; 0 turns the canary off.
+LEPTON_CANARY_SECONDS = env_float("LEPTON_CANARY_SECONDS", 60.0, minimum=0.0)
+#: A canary run not finished this long after submission counts as failed.
+LEPTON_CANARY_DEADLINE_SECONDS = env_float("LEPTON_CANARY_DEADLINE_SECONDS", 120.0, minimum=1.0)
+LEPTON_CANARY_RETENTION_DAYS = env_int("LEPTON_CANARY_RETENTION_DAYS", 7, minimum=1)
+#: A live worker with free slots that claims nothing from a non-empty queue this long is stuck.
+LEPTON_STUCK_CONSUMER_SECONDS = env_float("LEPTON_STUCK_CONSUMER_SECONDS", 60.0, minimum=1.0)
+LEPTON_STUCK_CONSUMER_RESTART = env_bool("LEPTON_STUCK_CONSUMER_RESTART", False)
+LEPTON_JOB_TYPE_MODULES.append("jobs.jobtypes.canary")
+CELERY_IMPORTS = ["monitoring.alerting.tasks"]
+CELERY_TASK_ROUTES.update(
+    {
+        "monitoring.evaluate_alerts": {"queue": CONTROL_QUEUE},
+        "monitoring.send_notification": {"queue": CONTROL_QUEUE},
+        "monitoring.run_canary": {"queue": CONTROL_QUEUE},
+        "monitoring.prune_alerting": {"queue": CONTROL_QUEUE},
+    }
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "evaluate-alerts": {
+            "task": "monitoring.evaluate_alerts",
+            "schedule": LEPTON_ALERT_EVALUATION_SECONDS,
+            "options": {"expires": LEPTON_ALERT_EVALUATION_SECONDS * 2},
+        },
+        "prune-alerting": {"task": "monitoring.prune_alerting", "schedule": 3600.0, "options": {"expires": 600}},
+        **(
+            {
+                "canary": {
+                    "task": "monitoring.run_canary",
+                    "schedule": LEPTON_CANARY_SECONDS,
+                    "options": {"expires": LEPTON_CANARY_SECONDS},
+                }
+            }
+            if LEPTON_CANARY_SECONDS
+            else {}
+        ),
+    }
+)

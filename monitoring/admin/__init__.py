@@ -1,0 +1,1 @@
+from monitoring.admin import alerts  # noqa: F401
