@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from jobs import quarantine
 from jobs.control import cancel_job, retry_job
 from jobs.models import Job, RecoveryEvent, Subtask, Worker
+from jobs import admin_users  # noqa: F401  (the user admin with "Send invitation")
 
 
 class RecordAdmin(admin.ModelAdmin):

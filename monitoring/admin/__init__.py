@@ -1,0 +1,1 @@
+from monitoring.admin import feedback  # noqa: F401

@@ -1,0 +1,1 @@
+from monitoring.models.feedback import Feedback  # noqa: F401
