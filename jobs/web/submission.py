@@ -51,7 +51,9 @@ def new_job(request, type_name):
     if not options.is_valid():
         errors.setdefault(None, []).extend(m for ms in options.errors.values() for m in ms)
     if errors:
-        return _render(request, job_type, job_type.params_form(data=request.POST), request.POST.get("priority"), errors)
+        return _render(
+            request, job_type, job_type.params_form(data=request.POST), request.POST.get("priority"), errors, status=400
+        )
     try:
         job, _ = submit_job(
             request.user, job_type.name, params, options.cleaned_data["priority"],
