@@ -340,3 +340,27 @@ class Housekeeping(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ApiToken(models.Model):
+    """A user's API key, stored only as its SHA-256 digest (issue 9, finding 10).
+
+    The key itself is shown once, when it is created or rotated (`jobs.tokens`); a copy
+    of the database does not hand out working credentials. SHA-256 rather than a slow
+    password hash: the key is 160 random bits, so there is nothing to brute-force, and
+    every API request looks it up.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_token")
+    digest = models.CharField(max_length=64, unique=True)
+    #: The first characters of the key, so a user can tell which key a row is.
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+    #: Stamped at most once a minute (jobs.tokens.USED_AT_RESOLUTION), not on every request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.user})"

@@ -55,7 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "django_htmx",
     "jobs",
     "monitoring",
 ]
@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "lepton.urls"
@@ -84,6 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "jobs.web.context.navigation",
             ],
         },
     },
@@ -132,7 +134,16 @@ STORAGES = {
 # Static files are served from the app directories without collectstatic.
 WHITENOISE_USE_FINDERS = True
 
-LOGIN_URL = "admin:login"
+# --- Web pages (jobs/web, monitoring feedback) -------------------------------------
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/jobs/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+#: Largest file a user may upload on a job form instead of pasting a list.
+LEPTON_WEB_UPLOAD_MAX_BYTES = env_int("LEPTON_WEB_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+#: Where users reach the site: invitation links printed by `lepton_user --invite` start with it.
+LEPTON_SITE_URL = env_str("LEPTON_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+#: Sender of invitation mails.
+DEFAULT_FROM_EMAIL = env_str("LEPTON_FROM_EMAIL", "lepton@localhost")
 
 # API throttling counts requests in this cache. The default is per process; point
 # LEPTON_CACHE_URL at Redis (redis://host:6379/1) to share counts between web processes.
@@ -149,7 +160,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("LEPTON_MAX_REQUEST_BYTES", 32 * 1024 * 10
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "jobs.api.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

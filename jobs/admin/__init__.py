@@ -5,4 +5,5 @@ One module per admin: `jobs` (jobs and their subtasks), `workers`, `audit` (the 
 every operator action); `records` holds what they share.
 """
 
+from jobs import admin_users  # noqa: F401  (the user admin with "Send invitation")
 from jobs.admin import audit, jobs, workers  # noqa: F401  (each registers its admin)
