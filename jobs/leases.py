@@ -52,9 +52,13 @@ class LeaseRenewer:
 
     def _ensure_thread(self):
         # Worker processes are forked: a thread started in the parent does not exist in
-        # the child, so each process starts its own on first use.
-        if self._thread is not None and self._pid == os.getpid():
+        # the child, so each process starts its own on first use. A renewer that died
+        # (anything escaping its loop) is started again at the next hold, before the
+        # next subtask runs: its leases would otherwise lapse under live work.
+        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
             return
+        if self._thread is not None and self._pid == os.getpid():
+            log.error("event=lease_renewer_restarted reason=thread died")
         self._pid = os.getpid()
         self._thread = threading.Thread(target=self._run, name="lepton-lease-renewer", daemon=True)
         self._thread.start()

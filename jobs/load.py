@@ -9,7 +9,6 @@ from amqp.exceptions import ChannelError
 from celery import current_app
 from django.conf import settings
 from django.db.models import Count, F, Sum
-from django.utils import timezone
 
 from jobs.models import Job
 from jobs.workers import live_workers
@@ -51,7 +50,7 @@ def total_concurrency():
     concurrency if none report."""
     if time.monotonic() - _concurrency_cache["read_at"] > CONCURRENCY_TTL_SECONDS:
         job_queues = set(settings.LEPTON_QUEUES)
-        reported = sum(w.concurrency for w in live_workers(timezone.now()) if job_queues & set(w.queues))
+        reported = sum(w.concurrency for w in live_workers() if job_queues & set(w.queues))
         _concurrency_cache.update(value=reported or settings.LEPTON_WORKER_CONCURRENCY, read_at=time.monotonic())
     return _concurrency_cache["value"]
 

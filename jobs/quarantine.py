@@ -16,8 +16,8 @@ from datetime import timedelta
 from celery import current_app
 from django.conf import settings
 from django.db.models import Q, Sum
-from django.utils import timezone
 
+from jobs.clock import Now, db_now
 from jobs.models import Worker, WorkerMinute
 from jobs.workers import live_workers
 
@@ -37,8 +37,9 @@ def failure_rates(since):
 def review(now=None):
     """Quarantine the flaky, release the cooled-down, and make consumers match. Returns
     the hostnames quarantined in this pass."""
-    now = now or timezone.now()
+    now = now or db_now()
     workers = live_workers(now)
+    release_last_consumers(workers, now)
     quarantined = []
     for worker in workers:
         reason = reason_to_quarantine(worker, workers, now)
@@ -53,6 +54,22 @@ def review(now=None):
     for worker in workers:
         _converge(worker, now)
     return quarantined
+
+
+def release_last_consumers(workers, now):
+    """Release at once a quarantined worker that is now the only live consumer of one of
+    its queues: "another healthy consumer exists" was true when it was quarantined, but
+    that peer may have died since, and a queue with no consumer stalls every job on it."""
+    for worker in workers:
+        if not _in_quarantine(worker, now):
+            continue
+        orphaned = [q for q in worker.queues if not _other_healthy_consumer(q, worker, workers, now)]
+        if not orphaned:
+            continue
+        reason = f"released early: last live consumer of {', '.join(orphaned)}"
+        Worker.objects.filter(pk=worker.pk).update(quarantined_until=now, quarantine_reason=reason)
+        worker.quarantined_until = now
+        log.warning("event=worker_released worker=%s reason=%r", worker.hostname, reason)
 
 
 def _in_quarantine(worker, now):
@@ -106,6 +123,6 @@ def _converge(worker, now):
 
 def release(worker_id):
     """An operator ends a quarantine now; the next review puts the worker back on its queues."""
-    return Worker.objects.filter(pk=worker_id).filter(Q(quarantined_until__gt=timezone.now())).update(
-        quarantined_until=timezone.now()
+    return Worker.objects.filter(pk=worker_id).filter(Q(quarantined_until__gt=Now())).update(
+        quarantined_until=Now()
     )

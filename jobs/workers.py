@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection
 from django.db.models import F
 from django.utils import timezone
 
+from jobs.clock import Now, db_now
 from jobs.models import Worker, WorkerMinute
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,10 @@ def add_attempts(hostname, minute, **deltas):
 attempts = AttemptCounter()
 
 
-def live_workers(now):
-    """Workers that reported within three heartbeats."""
+def live_workers(now=None):
+    """Workers that reported within three heartbeats, by the database's clock (heartbeats
+    are stamped with it too, so a worker's skewed clock does not make it look dead)."""
+    now = now or db_now()
     horizon = now - timedelta(seconds=3 * settings.LEPTON_WORKER_HEARTBEAT_SECONDS)
     return list(Worker.objects.filter(last_seen_at__gte=horizon))
 
@@ -104,6 +107,6 @@ def beat(consumer, started):
             "concurrency": consumer.pool.num_processes if consumer.pool else 0,
             "pid": os.getpid(),
             "started_at": started,
-            "last_seen_at": timezone.now(),
+            "last_seen_at": Now(),
         },
     )

@@ -49,7 +49,10 @@ def process_commands():
             # gunicorn's control socket defaults to one path per user: two servers collide.
             "--no-control-socket",
         ],
-        "worker": [*celery, "worker", "-n", "work@%h", "-c", str(settings.LEPTON_WORKER_CONCURRENCY), "--loglevel", "INFO"],
+        "worker": [
+            *celery, "worker", "-n", "work@%h", "-Q", ",".join(settings.LEPTON_QUEUES),
+            "-c", str(settings.LEPTON_WORKER_CONCURRENCY), "--loglevel", "INFO",
+        ],
         "control": [*celery, "worker", "-n", "control@%h", "-Q", settings.CONTROL_QUEUE, "-c", "1", "--loglevel", "INFO"],
         "beat": [*celery, "beat", "--loglevel", "INFO", "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME],
         "flower": [*celery, "flower", f"--address={bind}", f"--port={settings.LEPTON_FLOWER_PORT}"],

@@ -181,7 +181,11 @@ LOGGING = {
             "format": "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
         },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
+    # Idle housekeeping ticks log nothing above DEBUG (jobs.logfilters).
+    "filters": {"quiet_housekeeping": {"()": "jobs.logfilters.QuietHousekeeping"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "structured", "filters": ["quiet_housekeeping"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LEPTON_LOG_LEVEL", "INFO")},
 }
 

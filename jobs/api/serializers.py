@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from jobs.models import Job, Priority, Subtask
 from jobs.schema import describe_form
+from jobs.waiting import waiting_reason
 
 
 class SubmitSerializer(serializers.Serializer):
@@ -31,6 +32,18 @@ class JobSerializer(serializers.ModelSerializer):
             "failed": job.failed,
             "running": job.running,
         }
+
+
+class JobDetailSerializer(JobSerializer):
+    """One job, with why it waits (jobs.waiting), read from the rows at request time."""
+
+    waiting_reason = serializers.SerializerMethodField()
+
+    class Meta(JobSerializer.Meta):
+        fields = [*JobSerializer.Meta.fields, "waiting_reason"]
+
+    def get_waiting_reason(self, job):
+        return waiting_reason(job)
 
 
 class SubtaskSerializer(serializers.ModelSerializer):

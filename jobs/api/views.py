@@ -10,7 +10,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from jobs import registry
-from jobs.api.serializers import JobSerializer, JobTypeSerializer, SubmitSerializer, SubtaskSerializer
+from jobs.api.serializers import (
+    JobDetailSerializer, JobSerializer, JobTypeSerializer, SubmitSerializer, SubtaskSerializer,
+)
 from jobs.control import cancel_job, retry_job
 from jobs.models import Job
 from jobs.submit import submit_job
@@ -18,6 +20,11 @@ from jobs.submit import submit_job
 
 class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = JobSerializer
+
+    def get_serializer_class(self):
+        # One job (detail, and the answers to submit/cancel/retry) says why it waits; the
+        # list stays cheap.
+        return JobSerializer if self.action == "list" else JobDetailSerializer
 
     def get_queryset(self):
         jobs = Job.objects.filter(owner=self.request.user).select_related("input").with_running()
@@ -42,8 +49,8 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         )
         if created:
             job.running = 0  # nothing of a job this new has started
-            return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)
-        return Response(JobSerializer(self.get_queryset().get(pk=job.pk)).data)
+            return Response(JobDetailSerializer(job).data, status=status.HTTP_201_CREATED)
+        return Response(JobDetailSerializer(self.get_queryset().get(pk=job.pk)).data)
 
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
@@ -58,7 +65,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         job = self.get_object()
         if not change(job.pk):
             return Response({"status": [refusal.format(status=job.status)]}, status=status.HTTP_409_CONFLICT)
-        return Response(JobSerializer(self.get_queryset().get(pk=job.pk)).data)
+        return Response(JobDetailSerializer(self.get_queryset().get(pk=job.pk)).data)
 
     @action(detail=True, methods=["get"])
     def subtasks(self, request, pk=None):

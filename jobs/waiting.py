@@ -1,0 +1,88 @@
+"""Why a job waits (invariant 9), computed from the rows when read.
+
+Nothing here is stored or kept up to date by a background process, so the answer is
+right even when no worker or beat is alive — exactly when it matters most. The job
+detail API, monitoring and the web pages call `waiting_reason(job)`; it returns "" for a
+final job or one making progress normally.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count
+
+from jobs import registry
+from jobs.clock import db_now
+from jobs.load import broker_depths
+from jobs.models import Job, Subtask
+from jobs.workers import live_workers
+
+
+def waiting_reason(job):
+    """One sentence saying why `job` is not progressing, or ""."""
+    if job.status in Job.FINAL:
+        return ""
+    if registry.find(job.type) is None:
+        return f"job type {job.type!r} is not installed on this host"
+    now = db_now()
+    if job.status == Job.Status.FINALIZING:
+        return _combine_reason(job, now)
+    return _consumer_reason(job, now) or _subtask_reason(job, now)
+
+
+def _combine_reason(job, now):
+    if job.lease_expires_at is not None and job.lease_expires_at >= now:
+        return f"combine step running (attempt {job.combine_attempts})"
+    stale_after = job.status_changed_at + timedelta(seconds=settings.LEPTON_FINALIZE_STALE_SECONDS)
+    if job.lease_expires_at is not None or stale_after < now:
+        return "combine step waiting to be sent again by the reconciler"
+    return _consumer_reason(job, now) or f"combine step waiting for a worker on queue {job.queue}"
+
+
+def _consumer_reason(job, now):
+    """No live worker consumes the job's queue: none at all, or only quarantined ones."""
+    workers = [w for w in live_workers(now) if job.queue in w.queues]
+    if any(job.queue in w.consuming for w in workers):
+        return ""
+    quarantined = [w for w in workers if w.quarantined_until and w.quarantined_until > now]
+    if quarantined:
+        names = ", ".join(w.hostname for w in quarantined)
+        until = max(w.quarantined_until for w in quarantined)
+        return f"no live consumer for queue {job.queue}: {names} quarantined until {until:%H:%M:%S} UTC"
+    return f"no live worker consumes queue {job.queue}"
+
+
+def _subtask_reason(job, now):
+    counts = dict(
+        Subtask.objects.filter(job=job, status__in=(Subtask.Status.RUNNING, Subtask.Status.QUEUED, Subtask.Status.RETRY_WAIT))
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
+    if counts.get(Subtask.Status.RUNNING):
+        return ""
+    if counts.get(Subtask.Status.QUEUED):
+        return _slots_reason(job)
+    if counts.get(Subtask.Status.RETRY_WAIT):
+        retry = (
+            Subtask.objects.filter(job=job, status=Subtask.Status.RETRY_WAIT)
+            .order_by("retry_at")
+            .values("index", "retry_at")
+            .first()
+        )
+        return f"waiting for retry of subtask {retry['index']} due at {retry['retry_at']:%H:%M:%S} UTC"
+    return ""
+
+
+def _slots_reason(job):
+    """Queued but nothing of it running: are the queue's worker slots all busy?"""
+    consumers = [w for w in live_workers(db_now()) if job.queue in w.consuming]
+    slots = sum(w.concurrency for w in consumers)
+    busy = Subtask.objects.filter(status=Subtask.Status.RUNNING, job__queue=job.queue).order_by().count()
+    if slots and busy >= slots:
+        try:
+            ahead = broker_depths().get(job.queue, 0)
+        except Exception:
+            return f"all {slots} worker slots on queue {job.queue} are busy"
+        return f"all {slots} worker slots on queue {job.queue} are busy, {ahead} messages waiting"
+    return ""
