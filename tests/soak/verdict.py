@@ -10,6 +10,9 @@ Violations (any one makes the soak fail):
   that succeeded although its answer cannot be computed or stored;
 - unexpected failure: a job that failed although nothing in it injects faults;
 - ran after cancel: a subtask of a canceled job that started after the cancel;
+- looping: a job whose combine step was sent again more than LOOP_LIMIT times (a combine
+  that can never succeed, re-sent every lease instead of failing the job; it may end only
+  because the soak canceled it);
 - reconcile raised: a reconcile or worker-review pass that raised (worker logs, or a
   `Housekeeping` row that recorded a failure).
 """
@@ -25,6 +28,9 @@ from tests.soak.workload import expected_outcome
 
 UNFINISHED = (Subtask.Status.PENDING, Subtask.Status.QUEUED, Subtask.Status.RUNNING, Subtask.Status.RETRY_WAIT)
 CONTROL_TASK_RAISED = re.compile(r"Task jobs\.tasks\.(reconcile|review_workers)\[[^\]]*\] raised[^\n]*")
+#: Re-sends of one job's combine step that count as a loop. A broker reset while a job
+#: finalizes re-sends it once, and the soak resets the broker every minute or so.
+LOOP_LIMIT = 10
 #: Slowest jobs listed in the report.
 SLOWEST = 3
 #: Details kept per violation kind, so one systematic bug does not flood the report.
@@ -77,6 +83,12 @@ def judge(canceled_at, log_dir):
                     f"job {job.pk}: subtasks {list(late.values_list('index', flat=True)[:10])} started after the cancel "
                     f"at {canceled_at[job.pk].isoformat()}"
                 )
+    resent = (
+        RecoveryEvent.objects.filter(kind=RecoveryEvent.Kind.FINALIZE_RESENT)
+        .values_list("job_id").annotate(n=Count("pk")).filter(n__gt=LOOP_LIMIT).order_by("job_id")
+    )
+    for job_id, count in resent:
+        violations["looping"].append(f"job {job_id}: combine step sent again {count} times")
     for problem in control_plane_errors(log_dir):
         violations["reconcile_raised"].append(problem)
     counts["stuck"] = len(violations["stuck"])
