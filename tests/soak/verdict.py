@@ -8,6 +8,8 @@ Violations (any one makes the soak fail):
 - double-counted / under-counted: a job's `done` above / below its succeeded subtasks;
 - wrong result: a succeeded job whose result is not the single-process reference's, or
   that succeeded although its answer cannot be computed or stored;
+- stats vs statistics: a succeeded stats job whose count, mean, min, max or stdev differs
+  from Python's `statistics` module (beyond rounding) where that module gives an answer;
 - unexpected failure: a job that failed although nothing in it injects faults;
 - ran after cancel: a subtask of a canceled job that started after the cancel;
 - looping: a job whose combine step was sent again more than LOOP_LIMIT times (a combine
@@ -24,7 +26,7 @@ from collections import Counter, defaultdict
 from django.db.models import Count, Q
 
 from jobs.models import Housekeeping, Job, RecoveryEvent, Subtask
-from tests.soak.workload import expected_outcome
+from tests.soak.workload import expected_outcome, stats_disagreements
 
 UNFINISHED = (Subtask.Status.PENDING, Subtask.Status.QUEUED, Subtask.Status.RUNNING, Subtask.Status.RETRY_WAIT)
 CONTROL_TASK_RAISED = re.compile(r"Task jobs\.tasks\.(reconcile|review_workers)\[[^\]]*\] raised[^\n]*")
@@ -117,6 +119,10 @@ def _check_outcome(job, violations):
         elif job.result != expected.result:
             violations["wrong_result"].append(
                 f"job {job.pk} ({job.type}): result {_short(job.result)} != reference {_short(expected.result)}"
+            )
+        if job.type == "stats" and (wrong := stats_disagreements(job.input.params["values"], job.result)):
+            violations["stats_vs_statistics"].append(
+                f"job {job.pk} values {_short(job.input.params['values'], 80)}: {'; '.join(wrong)}"
             )
     elif job.status == Job.Status.FAILED and not (expected.must_fail or expected.may_fail):
         violations["unexpected_failure"].append(f"job {job.pk} ({job.type}) failed: {job.error[:300]}")

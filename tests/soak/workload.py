@@ -3,7 +3,9 @@ and what each job should end as, computed in this process from the job type's ow
 """
 
 import json
+import math
 import random
+import statistics
 import string
 from dataclasses import dataclass
 
@@ -126,3 +128,36 @@ def expected_outcome(type_name, params):
 def new_rng(seed, stream):
     """An independent seeded stream per concern, so adding a job does not shift the faults."""
     return random.Random(f"{seed}:{stream}")
+
+
+#: Relative difference allowed between a stats result and the statistics module: the
+#: pairwise merge rounds differently from statistics' exact arithmetic.
+STATS_REL_TOL = 1e-9
+
+
+def stats_disagreements(values, result):
+    """Fields of a stats result that differ from Python's `statistics` (issue 8, case 1:
+    stats must be right wherever statistics is). Empty where statistics itself overflows."""
+    try:
+        truth = {
+            "count": len(values),
+            "mean": statistics.mean(values),
+            "min": min(values),
+            "max": max(values),
+            "stdev": statistics.stdev(values) if len(values) >= 2 else None,
+        }
+    except (ArithmeticError, ValueError):
+        return []
+    if any(isinstance(value, float) and not math.isfinite(value) for value in truth.values()):
+        return []
+    return [
+        f"{name} {result.get(name)!r} != statistics' {expected!r}"
+        for name, expected in truth.items()
+        if not _close(result.get(name), expected)
+    ]
+
+
+def _close(actual, expected):
+    if isinstance(expected, float) and isinstance(actual, (int, float)):
+        return math.isclose(actual, expected, rel_tol=STATS_REL_TOL, abs_tol=0.0)
+    return actual == expected
