@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
+from jobs.models import Job
 from tests.soak.faults import FaultScheduler
 from tests.soak.stack import SoakStack
 from tests.soak.verdict import judge, render, unsettled_jobs
@@ -69,8 +70,6 @@ def run_soak(config, env, log_dir, redis_url=None):
 
 
 def _run(stack, config, jobs, faults):
-    from jobs.models import Job
-
     submitted, not_accepted = 0, Counter()
     end = time.monotonic() + config.seconds
     next_submit = time.monotonic()
