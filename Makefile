@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # Rebuilt whenever requirements.txt changes.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test bench bench-fairness chaos
+.PHONY: run test bench bench-fairness chaos soak
 
 $(INSTALLED): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,3 +34,11 @@ bench-fairness: $(INSTALLED)
 ## (var/chaos/ by default).
 chaos: $(INSTALLED)
 	$(PY) -m pytest tests/chaos -p no:cacheprovider --chaos-reps 20 -s
+
+## The soak: random jobs of every type under random faults (kills, SIGTERM, Redis flush
+## and restart, a skewed clock, a second control worker) for SOAK_MINUTES, then every job
+## is checked; SOAK_SEED repeats a run. The table also goes to var/soak/.
+SOAK_MINUTES ?= 10
+SOAK_SEED ?=
+soak: $(INSTALLED)
+	$(PY) -m tests.soak --minutes $(SOAK_MINUTES) $(if $(SOAK_SEED),--seed $(SOAK_SEED))
