@@ -27,7 +27,7 @@ def test_it_lists_every_registered_job_type_by_name(job_types):
     "type_name, queue", [("diagnostic", "default"), ("primes", "cpu"), ("stats", "default"), ("wordcount", "default")]
 )
 def test_each_type_shows_its_description_and_queue(job_types, type_name, queue):
-    assert set(job_types[type_name]) == {"name", "description", "queue", "params"}
+    assert set(job_types[type_name]) == {"name", "description", "queue", "restricted", "params"}
     assert job_types[type_name]["description"] == registry.get(type_name).description
     assert job_types[type_name]["queue"] == queue
 
@@ -44,6 +44,7 @@ def test_it_describes_a_required_integer_with_its_bounds(job_types):
         "required": True,
         "help": "First number of the range.",
         "minimum": 0,
+        "maximum": 10**12 - 1,
     }
 
 

@@ -118,7 +118,7 @@ def test_form_reads_one_text_per_line_from_text_input():
     [
         ({}, "texts", "This field is required."),
         ({"texts": []}, "texts", "This field is required."),
-        ({"texts": ["ok", ""]}, "texts", "Item 1: This field is required."),
+        ({"texts": ["ok", 5]}, "texts", "Item 1: Enter text."),
         ({"texts": [5]}, "texts", "Item 0: Enter text."),
         ({"texts": {"a": 1}}, "texts", "Enter a list."),
         ({"texts": ["a"], "top": 0}, "top", "Ensure this value is greater than or equal to 1."),
