@@ -79,3 +79,20 @@ def test_it_pages_fifty_jobs_at_a_time(settings, api, make_job):
     assert "page=2" in first.json()["next"]
     assert listed_ids(first) + listed_ids(second) == ids[::-1]
     assert second.json()["next"] is None
+
+
+def test_an_unknown_type_filter_is_a_400_like_other_bad_filters(api, make_job):
+    make_job()
+
+    response = api.get("/api/jobs/?type=nosuch")
+
+    assert response.status_code == 400
+    [reason] = response.json()["type"]
+    assert reason.startswith("Unknown job type 'nosuch'; known types: diagnostic, primes, stats, wordcount")
+
+
+def test_a_type_no_longer_installed_still_filters_the_jobs_run_as_it(api, make_job):
+    retired = make_job()
+    Job.objects.filter(pk=retired.pk).update(type="retired")
+
+    assert listed_ids(api.get("/api/jobs/?type=retired")) == [retired.pk]

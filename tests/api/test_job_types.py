@@ -77,3 +77,17 @@ def test_it_describes_a_list_param_with_the_type_of_its_items(job_types):
 def test_it_describes_real_numbers_as_numbers_not_integers(job_types):
     assert params_of(job_types, "diagnostic")["fail_rate"]["type"] == "number"
     assert params_of(job_types, "stats")["values"]["items"] == "number"
+
+
+@pytest.mark.parametrize("type_name, param", [("wordcount", "texts"), ("stats", "values")])
+def test_list_params_describe_both_the_json_and_the_text_input(job_types, type_name, param):
+    help_text = params_of(job_types, type_name)[param]["help"]
+
+    assert "JSON list" in help_text and "(API)" in help_text and "(form and CLI)" in help_text
+
+
+def test_it_shows_the_per_request_caps_of_list_params(job_types):
+    assert params_of(job_types, "stats")["values"]["max_items"] == 1_000_000
+    texts = params_of(job_types, "wordcount")["texts"]
+    assert (texts["max_items"], texts["max_chars"]) == (100_000, 10_000_000)
+    assert params_of(job_types, "primes")["end"]["maximum"] == 10**12
