@@ -28,7 +28,9 @@ WEB_PEAK_RSS_LIMIT = 300 * 2**20
 
 
 def largest_requests():
-    """(label, body) of the largest submission each job type accepts."""
+    """(label, body) of the largest submission each job type accepts, each at the most
+    subtasks a job may have (100,000). `diagnostic` is left out: operators only, and its
+    request is smaller than `primes`' with as many subtasks."""
     rng = random.Random(9)
     words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
     text_length = wordcount.MAX_CHARS // wordcount.MAX_TEXTS
@@ -37,7 +39,6 @@ def largest_requests():
         ("stats: 1,000,000 values, 100,000 subtasks", {"type": "stats", "params": {"values": [rng.random() * 1e6 for _ in range(stats.MAX_VALUES)], "chunk_size": 10}}),
         ("wordcount: 100,000 texts, 10,000,000 chars, 100,000 subtasks", {"type": "wordcount", "params": {"texts": texts, "chunk_size": 1}}),
         ("primes: end 10**12, 100,000 subtasks", {"type": "primes", "params": {"start": 0, "end": primes.MAX_END, "chunk_size": primes.MAX_CHUNK}}),
-        ("diagnostic: 100,000 subtasks", {"type": "diagnostic", "params": {"subtasks": 100_000}}),
     ]
 
 
@@ -65,7 +66,7 @@ def peak_rss(pid):
 
 
 @pytest.fixture
-def web(platform_env, tmp_path):
+def web(platform_env, tmp_path, capsys):
     """A one-worker gunicorn over the test database and broker; (base url, worker pid)."""
     port = free_port()
     command = [
@@ -87,6 +88,8 @@ def web(platform_env, tmp_path):
         yield f"http://127.0.0.1:{port}", worker_pid(server.pid)
     finally:
         server.stop()
+        with capsys.disabled():
+            print(f"\ngunicorn log (tail):\n{server.log()[-1500:]}")
 
 
 def request(url, token, body=None, method="GET"):
@@ -96,6 +99,7 @@ def request(url, token, body=None, method="GET"):
         return response.status, response.read()
 
 
+@pytest.mark.timeout(1800)  # three 100,000-subtask submissions on a shared machine
 def test_the_largest_accepted_requests_stay_under_the_documented_peak_rss(web):
     base, pid = web
     user = get_user_model().objects.create_user("heavy")
@@ -115,7 +119,7 @@ def test_the_largest_accepted_requests_stay_under_the_documented_peak_rss(web):
         status, content = measured(f"POST {label} ({size / 2**20:.1f} MiB body)", f"{base}/api/jobs/", body)
         assert status == 201
         job_ids.append(json.loads(content)["id"])
-    measured("GET /api/jobs/ (those 4 jobs)", f"{base}/api/jobs/")
+    measured("GET /api/jobs/ (those 3 jobs)", f"{base}/api/jobs/")
     for job_id in job_ids:
         measured(f"GET /api/jobs/{job_id}/", f"{base}/api/jobs/{job_id}/")
     measured(f"GET /api/jobs/{job_ids[0]}/params/ (stats)", f"{base}/api/jobs/{job_ids[0]}/params/")
