@@ -72,3 +72,15 @@ def _check(limit, would_be):
             "retry when earlier jobs have finished.",
             settings.LEPTON_ADMISSION_RETRY_AFTER,
         )
+
+
+def admit_retry(job_id):
+    """Raise AdmissionRefused if retrying the failed job `job_id` would break a limit.
+
+    A retried job is active again with total - done subtasks to run, so it is admitted
+    like a new job of that many. Call inside the transaction that retries it; a job that
+    is not failed passes (the retry itself refuses it).
+    """
+    job = Job.objects.filter(pk=job_id, status=Job.Status.FAILED).values("owner", "total", "done").first()
+    if job is not None:
+        admit(get_user_model()(pk=job["owner"]), job["total"] - job["done"])

@@ -61,3 +61,19 @@ def retry_job(job_id):
             kind=RecoveryEvent.Kind.JOB_RETRIED, job_id=job_id, detail=f"{rerun} subtask(s) to run again"
         )
     return True
+
+
+def delete_job(job_id):
+    """Delete a final job with its params, subtasks and events; False if it is active.
+
+    An active job is never deleted: its subtasks may be running and its messages are in
+    the broker. The row is locked (PostgreSQL; SQLite's IMMEDIATE transaction already
+    serialises writers) so a /retry/ cannot reopen the job between the check and the
+    delete.
+    """
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(pk=job_id, status__in=Job.FINAL).first()
+        if job is None:
+            return False
+        job.delete()
+    return True

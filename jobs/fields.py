@@ -5,12 +5,13 @@ doors. The API hands these fields real lists; the CLI and the web form hand them
 strings, which may be a JSON list or one item per separator.
 """
 
-import json
 import math
 import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+
+from jobs import userjson
 
 
 class ListField(forms.Field):
@@ -18,11 +19,13 @@ class ListField(forms.Field):
 
     widget = forms.Textarea
 
-    def __init__(self, item_field, *, separator=r"\n", min_items=1, max_items=None, **kwargs):
+    def __init__(self, item_field, *, separator=r"\n", min_items=1, max_items=None, max_chars=None, **kwargs):
         self.item_field = item_field
         self.separator = re.compile(separator)
         self.min_items = min_items
         self.max_items = max_items
+        #: Total characters of the text items: what a subtask's and a request's work grow with.
+        self.max_chars = max_chars
         super().__init__(**kwargs)
 
     def to_python(self, value):
@@ -38,9 +41,9 @@ class ListField(forms.Field):
         stripped = text.strip()
         if stripped.startswith("["):
             try:
-                return json.loads(stripped)
-            except json.JSONDecodeError as exc:
-                raise ValidationError(f"Not a valid JSON list: {exc.msg}.", code="invalid") from exc
+                return userjson.loads(stripped)
+            except userjson.UserJSONError as exc:
+                raise ValidationError(f"Not a valid JSON list: {exc}", code="invalid") from None
         return [item for item in self.separator.split(stripped) if item.strip()]
 
     def validate(self, value):
@@ -50,12 +53,18 @@ class ListField(forms.Field):
             raise ValidationError(f"Enter at least {self.min_items} items.", code="min_items")
         if self.max_items is not None and len(value) > self.max_items:
             raise ValidationError(
-                f"Enter at most {self.max_items} items (got {len(value)}).", code="max_items"
+                f"Enter at most {self.max_items:,} items (got {len(value):,}).", code="max_items"
             )
 
     def clean(self, value):
         items = self.to_python(value)
         self.validate(items)
+        if self.max_chars is not None:
+            chars = sum(len(item) for item in items if isinstance(item, str))
+            if chars > self.max_chars:
+                raise ValidationError(
+                    f"Enter at most {self.max_chars:,} characters in all (got {chars:,}).", code="max_chars"
+                )
         clean_many = getattr(self.item_field, "clean_many", None)
         fast = clean_many(items) if clean_many else None
         if fast is not None:
@@ -106,9 +115,14 @@ class NumberField(forms.FloatField):
 
 
 class TextField(forms.CharField):
-    """A CharField that refuses JSON numbers, lists and objects instead of stringifying them."""
+    """A CharField that refuses JSON numbers, lists and objects instead of stringifying them,
+    and text that UTF-8 cannot encode (a lone surrogate could be stored but never shown)."""
 
     def to_python(self, value):
         if value is not None and not isinstance(value, str):
             raise ValidationError("Enter text.", code="invalid")
+        try:
+            userjson.check_storable(value, "The text")
+        except userjson.UserJSONError as exc:
+            raise ValidationError(str(exc), code="invalid") from None
         return super().to_python(value)

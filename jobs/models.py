@@ -132,6 +132,9 @@ class JobParams(models.Model):
 
     job = models.OneToOneField(Job, primary_key=True, on_delete=models.CASCADE, related_name="input")
     params = models.JSONField()
+    #: jobs.params_summary.summarize(params), computed at submission: lists and pages read
+    #: this (deferring `params`) so a page of huge jobs stays small.
+    summary = models.JSONField(default=dict)
 
     def __str__(self):
         return f"params of job {self.job_id}"

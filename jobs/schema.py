@@ -33,6 +33,10 @@ def describe_field(name, field):
         description["choices"] = [value for value, _ in field.choices]
     if isinstance(field, ListField):
         description["items"] = _type_of(field.item_field)
+        # The per-request caps (issue 9.3), so a client can split its work before sending it.
+        for attribute in ("max_items", "max_chars"):
+            if getattr(field, attribute) is not None:
+                description[attribute] = getattr(field, attribute)
     return description
 
 

@@ -15,6 +15,8 @@ from jobs.admission import admit
 from jobs.dispatch import finalize_message, publish_on_commit, subtask_messages
 from jobs.load import job_window
 from jobs.models import Job, JobParams, Priority, Subtask
+from jobs.params_summary import summarize
+from jobs.restrictions import may_submit
 from jobs.routing import queue_for
 
 #: Subtask rows written per INSERT.
@@ -33,11 +35,17 @@ class SubmissionError(Exception):
 def submit_job(owner, type_name, params, priority=Priority.NORMAL, idempotency_key=None, *, queue=None, admission=True):
     """Create a job; returns (job, created). A repeated idempotency key returns the first job.
 
-    Raises SubmissionError for invalid input and admission.AdmissionRefused over a limit.
+    Raises SubmissionError for invalid input or a restricted type the owner may not run
+    (status 403), and admission.AdmissionRefused over a limit.
     `queue` overrides the type's routing and `admission=False` skips admission control:
     both for the platform's own canary (monitoring.canary), never for users' requests.
     """
     job_type = _job_type(type_name)
+    if not may_submit(owner, job_type.name):
+        raise SubmissionError(
+            {"type": [f"Job type {type_name!r} is restricted to operators; you may not submit it."]},
+            status=403,
+        )
     if priority not in Priority.values:
         raise SubmissionError({"priority": [f"Must be one of {', '.join(Priority.values)}."]})
     cleaned = _clean_params(job_type, params)
@@ -46,8 +54,9 @@ def submit_job(owner, type_name, params, priority=Priority.NORMAL, idempotency_k
         if existing is not None:
             return _replay(existing, type_name, cleaned, priority), False
     payloads = _split(job_type, cleaned)
+    summary = summarize(cleaned)  # outside the transaction: SQLite's write lock is shared
     try:
-        job = _create(owner, job_type, cleaned, priority, idempotency_key, payloads, queue, admission)
+        job = _create(owner, job_type, cleaned, summary, priority, idempotency_key, payloads, queue, admission)
     except IntegrityError:
         # A concurrent request with the same idempotency key won the insert.
         existing = Job.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
@@ -108,7 +117,7 @@ def _replay(existing, type_name, cleaned, priority):
     return existing
 
 
-def _create(owner, job_type, cleaned, priority, idempotency_key, payloads, queue=None, admission=True):
+def _create(owner, job_type, cleaned, summary, priority, idempotency_key, payloads, queue=None, admission=True):
     if queue is not None and queue not in settings.LEPTON_QUEUES:
         raise SubmissionError({"queue": [f"Unknown queue {queue!r}; queues: {', '.join(settings.LEPTON_QUEUES)}."]})
     queue = queue or queue_for(job_type)
@@ -128,7 +137,7 @@ def _create(owner, job_type, cleaned, priority, idempotency_key, payloads, queue
             window=window,
             status=Job.Status.QUEUED if payloads else Job.Status.FINALIZING,
         )
-        job.input = JobParams.objects.create(job=job, params=cleaned)
+        job.input = JobParams.objects.create(job=job, params=cleaned, summary=summary)
         # The first window goes straight to `queued`, one subtask per message; the rest
         # wait as `pending` and are dispatched as earlier messages finish (invariant 7).
         subtasks = Subtask.objects.bulk_create(

@@ -166,7 +166,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": env_int("LEPTON_API_PAGE_SIZE", 50, minimum=1),
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["jobs.api.renderers.SafeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["jobs.api.parsers.BodyJSONParser"],
     "EXCEPTION_HANDLER": "jobs.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
@@ -330,6 +330,15 @@ LEPTON_ADMISSION_RETRY_AFTER = env_int("LEPTON_ADMISSION_RETRY_AFTER", 10, minim
 LEPTON_ROUTES = env_mapping("LEPTON_ROUTES", {})
 #: User the CLI submits as when --user is not given.
 LEPTON_CLI_USER = env_str("LEPTON_CLI_USER", "admin")
+
+# --- Abuse resistance (jobs.restrictions, jobs.userjson, jobs.params_summary) -------
+#: Job types only users with jobs.submit_restricted_job (staff by default) may submit.
+#: Unset means `diagnostic`; set but empty opens every type to every user.
+LEPTON_RESTRICTED_JOB_TYPES = (
+    env_list("LEPTON_RESTRICTED_JOB_TYPES", [])
+    if "LEPTON_RESTRICTED_JOB_TYPES" in os.environ
+    else ["diagnostic"]
+)
 
 # --- Processes started by `make run` (docker-compose sets its own) ------------------
 LEPTON_BIND = env_str("LEPTON_BIND", "127.0.0.1")

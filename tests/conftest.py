@@ -1,10 +1,24 @@
 """Shared fixtures: three users (owner, teammate, stranger) make isolation tests cheap."""
 
+import os
+
 import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from jobs import tokens
+
+
+#: The suite drives the platform with `diagnostic` jobs as ordinary users, so it opens
+#: every job type (LEPTON_RESTRICTED_JOB_TYPES empty), here for the processes it starts
+#: (CLI, workers, gunicorn) and below for this one, whose settings are already read.
+#: tests/api/test_restricted_job_types.py puts the restriction back.
+os.environ["LEPTON_RESTRICTED_JOB_TYPES"] = ""
+
+
+@pytest.fixture(autouse=True)
+def open_job_types(settings):
+    settings.LEPTON_RESTRICTED_JOB_TYPES = []
 
 
 def _user(name):

@@ -1,6 +1,9 @@
 from rest_framework import serializers
+from rest_framework.reverse import reverse
 
+from jobs import params_summary
 from jobs.models import Job, Priority, Subtask
+from jobs.restrictions import is_restricted
 from jobs.schema import describe_form
 from jobs.waiting import waiting_reason
 
@@ -14,16 +17,22 @@ class SubmitSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(max_length=128, required=False, allow_blank=False)
 
 
-class JobSerializer(serializers.ModelSerializer):
-    params = serializers.JSONField(source="input.params", read_only=True)
+class JobListSerializer(serializers.ModelSerializer):
+    """A job in a list: its params as a summary only, so a page stays small (issue 8.14)."""
+
+    params_summary = serializers.JSONField(source="input.summary", read_only=True)
+    params_url = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
 
     class Meta:
         model = Job
         fields = [
-            "id", "type", "status", "params", "priority", "queue", "progress",
+            "id", "type", "status", "params_summary", "params_url", "priority", "queue", "progress",
             "result", "error", "created_at", "started_at", "finished_at",
         ]
+
+    def get_params_url(self, job):
+        return reverse("job-params", args=[job.pk], request=self.context.get("request"))
 
     def get_progress(self, job):
         return {
@@ -34,16 +43,23 @@ class JobSerializer(serializers.ModelSerializer):
         }
 
 
-class JobDetailSerializer(JobSerializer):
-    """One job, with why it waits (jobs.waiting), read from the rows at request time."""
+class JobSerializer(JobListSerializer):
+    """One job: with its params too, unless they are large (then null: see `params_url`),
+    and why it waits (jobs.waiting), read from the rows at request time."""
 
+    params = serializers.SerializerMethodField()
     waiting_reason = serializers.SerializerMethodField()
 
-    class Meta(JobSerializer.Meta):
-        fields = [*JobSerializer.Meta.fields, "waiting_reason"]
+    class Meta(JobListSerializer.Meta):
+        fields = [*JobListSerializer.Meta.fields[:3], "params", *JobListSerializer.Meta.fields[3:], "waiting_reason"]
 
     def get_waiting_reason(self, job):
         return waiting_reason(job)
+
+    def get_params(self, job):
+        if params_summary.is_large(job.input.summary):
+            return None
+        return job.input.params
 
 
 class SubtaskSerializer(serializers.ModelSerializer):
@@ -59,7 +75,11 @@ class JobTypeSerializer(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField()
     queue = serializers.CharField()
+    restricted = serializers.SerializerMethodField()
     params = serializers.SerializerMethodField()
+
+    def get_restricted(self, job_type):
+        return is_restricted(job_type.name)
 
     def get_params(self, job_type):
         return describe_form(job_type.params_form)

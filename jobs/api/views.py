@@ -4,30 +4,48 @@ Every object is looked up within the requesting user's own jobs, so another user
 job is a 404, never a 403 that would confirm it exists.
 """
 
+from django.db import transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
+from django.http import HttpResponse
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from jobs import registry
+from jobs.admission import admit_retry
 from jobs.api.serializers import (
-    JobDetailSerializer, JobSerializer, JobTypeSerializer, SubmitSerializer, SubtaskSerializer,
+    JobListSerializer, JobSerializer, JobTypeSerializer, SubmitSerializer, SubtaskSerializer,
 )
-from jobs.control import cancel_job, retry_job
-from jobs.models import Job
+from jobs.control import cancel_job, delete_job, retry_job
+from jobs.models import Job, JobParams
+from jobs.restrictions import may_submit
 from jobs.submit import submit_job
 
+#: How a refusal names a job's state: "The job has succeeded", not "The job is succeeded".
+STATE_PHRASES = {
+    Job.Status.QUEUED: "is queued",
+    Job.Status.RUNNING: "is running",
+    Job.Status.FINALIZING: "is finalizing",
+    Job.Status.SUCCEEDED: "has succeeded",
+    Job.Status.FAILED: "has failed",
+    Job.Status.CANCELED: "was canceled",
+}
 
-class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    serializer_class = JobSerializer
 
+class JobViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
     def get_serializer_class(self):
-        # One job (detail, and the answers to submit/cancel/retry) says why it waits; the
-        # list stays cheap.
-        return JobSerializer if self.action == "list" else JobDetailSerializer
+        return JobListSerializer if self.action == "list" else JobSerializer
 
     def get_queryset(self):
-        jobs = Job.objects.filter(owner=self.request.user).select_related("input").with_running()
+        # Params can be megabytes: read the summary, and the params only where shown.
+        jobs = (
+            Job.objects.filter(owner=self.request.user)
+            .select_related("input").defer("input__params").with_running()
+        )
         if self.action != "list":
             return jobs
         wanted_status = self.request.query_params.get("status")
@@ -37,6 +55,10 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             jobs = jobs.filter(status=wanted_status)
         wanted_type = self.request.query_params.get("type")
         if wanted_type:
+            # A type no longer installed still filters the jobs that were run as it.
+            if registry.find(wanted_type) is None and not jobs.filter(type=wanted_type).exists():
+                known = ", ".join(job_type.name for job_type in registry.all_types())
+                raise ValidationError({"type": [f"Unknown job type {wanted_type!r}; known types: {known}."]})
             jobs = jobs.filter(type=wanted_type)
         return jobs
 
@@ -49,32 +71,67 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         )
         if created:
             job.running = 0  # nothing of a job this new has started
-            return Response(JobDetailSerializer(job).data, status=status.HTTP_201_CREATED)
-        return Response(JobDetailSerializer(self.get_queryset().get(pk=job.pk)).data)
+            return Response(self._render(job), status=status.HTTP_201_CREATED)
+        return Response(self._render(self.get_queryset().get(pk=job.pk)))
+
+    def destroy(self, request, pk=None):
+        job = self.get_object()
+        if not delete_job(job.pk):
+            return self._refusal(job, "only a finished job can be deleted; cancel it first.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        return self._change(cancel_job, "The job is already {status}; only an active job can be canceled.")
+        job = self.get_object()
+        if not cancel_job(job.pk):
+            return self._refusal(job, "only an active job can be canceled.")
+        return Response(self._render(self.get_queryset().get(pk=job.pk)))
 
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
-        return self._change(retry_job, "The job is {status}; only a failed job can be retried.")
-
-    def _change(self, change, refusal):
-        """Apply a control action to the job; 409 with the reason if its state forbids it."""
         job = self.get_object()
-        if not change(job.pk):
-            return Response({"status": [refusal.format(status=job.status)]}, status=status.HTTP_409_CONFLICT)
-        return Response(JobDetailSerializer(self.get_queryset().get(pk=job.pk)).data)
+        # Admission and the retry in one transaction: refused, nothing changes (issue 8.14).
+        with transaction.atomic():
+            admit_retry(job.pk)
+            retried = retry_job(job.pk)
+        if not retried:
+            return self._refusal(job, "only a failed job can be retried.")
+        return Response(self._render(self.get_queryset().get(pk=job.pk)))
+
+    @action(detail=True, methods=["get"])
+    def params(self, request, pk=None):
+        """The job's params as stored, as a JSON download, never parsed into this process."""
+        job = self.get_object()
+        raw = (
+            JobParams.objects.filter(pk=job.pk)
+            .annotate(text=Cast("params", TextField()))
+            .values_list("text", flat=True)
+            .get()
+        )
+        response = HttpResponse(raw, content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="job-{job.pk}-params.json"'
+        return response
 
     @action(detail=True, methods=["get"])
     def subtasks(self, request, pk=None):
         page = self.paginate_queryset(self.get_object().subtasks.order_by("index"))
         return self.get_paginated_response(SubtaskSerializer(page, many=True).data)
 
+    def _render(self, job):
+        return JobSerializer(job, context=self.get_serializer_context()).data
+
+    def _refusal(self, job, rule):
+        """409 naming the job's state, read again: it may have moved since the lookup."""
+        current = Job.objects.filter(pk=job.pk).values_list("status", flat=True).first() or job.status
+        return Response(
+            {"status": [f"The job {STATE_PHRASES[current]}; {rule}"]}, status=status.HTTP_409_CONFLICT
+        )
+
 
 class JobTypeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The job types the user may submit; restricted ones only for those allowed to."""
+
     serializer_class = JobTypeSerializer
 
     def get_queryset(self):
-        return registry.all_types()
+        return [job_type for job_type in registry.all_types() if may_submit(self.request.user, job_type.name)]

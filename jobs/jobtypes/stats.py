@@ -20,12 +20,20 @@ from jobs.jobtypes._defaults import ParamsForm
 from jobs.registry import JobType, PermanentError, register
 
 
+#: Per-request cap (issue 9.3): a million numbers is at most about 25 MB of JSON, and
+#: the web process that accepts it peaks well under its documented memory figure.
+MAX_VALUES = 1_000_000
+
+
 class StatsParams(ParamsForm):
     values = ListField(
-        NumberField(), separator=r"[\s,]+", help_text="Numbers separated by commas or spaces."
+        NumberField(),
+        separator=r"[\s,]+",
+        max_items=MAX_VALUES,
+        help_text="The numbers: a JSON list of numbers (API), or numbers separated by commas or spaces (form and CLI).",
     )
     chunk_size = StrictIntegerField(
-        required=False, initial=10_000, min_value=1, help_text="Numbers per subtask."
+        required=False, initial=10_000, min_value=1, max_value=MAX_VALUES, help_text="Numbers per subtask."
     )
 
 

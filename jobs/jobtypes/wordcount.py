@@ -9,8 +9,20 @@ from jobs.jobtypes._defaults import ParamsForm
 from jobs.registry import JobType, register
 
 
+#: Per-request caps (issue 9.3). A subtask's work grows with its characters, so the
+#: total bounds it too: at most 10 M characters, about a second of counting.
+MAX_TEXTS = 100_000
+MAX_CHARS = 10_000_000
+
+
 class WordCountParams(ParamsForm):
-    texts = ListField(TextField(), help_text="One text per line.")
+    texts = ListField(
+        # Empty texts are documents with no words (issue 8.15), so an item may be blank.
+        TextField(required=False, strip=False),
+        max_items=MAX_TEXTS,
+        max_chars=MAX_CHARS,
+        help_text="The texts: a JSON list of strings (API), or one text per line (form and CLI).",
+    )
     top = StrictIntegerField(
         required=False,
         initial=10,
@@ -19,7 +31,7 @@ class WordCountParams(ParamsForm):
         help_text="How many of the most frequent words to report.",
     )
     chunk_size = StrictIntegerField(
-        required=False, initial=10, min_value=1, help_text="Texts per subtask."
+        required=False, initial=10, min_value=1, max_value=MAX_TEXTS, help_text="Texts per subtask."
     )
 
 

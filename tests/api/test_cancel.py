@@ -40,7 +40,7 @@ def test_canceling_a_canceled_job_again_is_a_conflict(api, job):
 
     assert response.status_code == 409
     assert response.json() == {
-        "status": ["The job is already canceled; only an active job can be canceled."]
+        "status": ["The job was canceled; only an active job can be canceled."]
     }
     assert Job.objects.get(pk=job.pk).finished_at == finished_at
 
@@ -52,7 +52,7 @@ def test_a_finished_job_cannot_be_canceled(api, job):
     response = api.post(f"/api/jobs/{job.pk}/cancel/")
 
     assert response.status_code == 409
-    assert "already succeeded" in response.json()["status"][0]
+    assert response.json()["status"][0].startswith("The job has succeeded;")
     assert Job.objects.get(pk=job.pk).status == "succeeded"
     assert set(Subtask.objects.values_list("status", flat=True)) == {"succeeded"}
 

@@ -21,10 +21,15 @@ def test_it_lists_only_the_callers_jobs(api, make_job, stranger):
     assert sorted(listed_ids(response)) == sorted(job.pk for job in mine)
 
 
-def test_each_listed_job_has_the_same_shape_as_its_detail(api, job):
+def test_each_listed_job_is_its_detail_with_the_params_as_a_summary_only(api, job):
     listed = api.get("/api/jobs/").json()["results"]
+    detail = api.get(f"/api/jobs/{job.pk}/").json()
 
-    assert listed == [api.get(f"/api/jobs/{job.pk}/").json()]
+    del detail["params"]
+    assert listed == [detail]
+    assert listed[0]["params_summary"] == {
+        "subtasks": 5, "sleep_ms": 0, "fail_rate": 0.0, "fail_mode": "transient", "seed": 0,
+    }
 
 
 def test_it_lists_the_newest_job_first(api, make_job):
@@ -74,3 +79,20 @@ def test_it_pages_fifty_jobs_at_a_time(settings, api, make_job):
     assert "page=2" in first.json()["next"]
     assert listed_ids(first) + listed_ids(second) == ids[::-1]
     assert second.json()["next"] is None
+
+
+def test_an_unknown_type_filter_is_a_400_like_other_bad_filters(api, make_job):
+    make_job()
+
+    response = api.get("/api/jobs/?type=nosuch")
+
+    assert response.status_code == 400
+    [reason] = response.json()["type"]
+    assert reason.startswith("Unknown job type 'nosuch'; known types: diagnostic, primes, stats, wordcount")
+
+
+def test_a_type_no_longer_installed_still_filters_the_jobs_run_as_it(api, make_job):
+    retired = make_job()
+    Job.objects.filter(pk=retired.pk).update(type="retired")
+
+    assert listed_ids(api.get("/api/jobs/?type=retired")) == [retired.pk]

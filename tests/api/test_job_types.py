@@ -27,7 +27,7 @@ def test_it_lists_every_registered_job_type_by_name(job_types):
     "type_name, queue", [("diagnostic", "default"), ("primes", "cpu"), ("stats", "default"), ("wordcount", "default")]
 )
 def test_each_type_shows_its_description_and_queue(job_types, type_name, queue):
-    assert set(job_types[type_name]) == {"name", "description", "queue", "params"}
+    assert set(job_types[type_name]) == {"name", "description", "queue", "restricted", "params"}
     assert job_types[type_name]["description"] == registry.get(type_name).description
     assert job_types[type_name]["queue"] == queue
 
@@ -44,6 +44,7 @@ def test_it_describes_a_required_integer_with_its_bounds(job_types):
         "required": True,
         "help": "First number of the range.",
         "minimum": 0,
+        "maximum": 10**12 - 1,
     }
 
 
@@ -76,3 +77,17 @@ def test_it_describes_a_list_param_with_the_type_of_its_items(job_types):
 def test_it_describes_real_numbers_as_numbers_not_integers(job_types):
     assert params_of(job_types, "diagnostic")["fail_rate"]["type"] == "number"
     assert params_of(job_types, "stats")["values"]["items"] == "number"
+
+
+@pytest.mark.parametrize("type_name, param", [("wordcount", "texts"), ("stats", "values")])
+def test_list_params_describe_both_the_json_and_the_text_input(job_types, type_name, param):
+    help_text = params_of(job_types, type_name)[param]["help"]
+
+    assert "JSON list" in help_text and "(API)" in help_text and "(form and CLI)" in help_text
+
+
+def test_it_shows_the_per_request_caps_of_list_params(job_types):
+    assert params_of(job_types, "stats")["values"]["max_items"] == 1_000_000
+    texts = params_of(job_types, "wordcount")["texts"]
+    assert (texts["max_items"], texts["max_chars"]) == (100_000, 10_000_000)
+    assert params_of(job_types, "primes")["end"]["maximum"] == 10**12

@@ -42,3 +42,43 @@ def test_another_users_job_is_not_found(stranger_api, job):
     response = stranger_api.post(f"/api/jobs/{job.pk}/retry/")
     assert response.status_code == 404
     assert Job.objects.get(pk=job.pk).status == "failed"
+
+
+def test_a_retry_over_an_admission_limit_is_429_with_retry_after_and_changes_nothing(
+    api, make_job, settings, subtask_states
+):
+    job = make_job(params={"subtasks": 5})
+    fail(job)
+    before = subtask_states(job)
+    settings.LEPTON_MAX_OUTSTANDING_SUBTASKS_PER_USER = 4
+    settings.LEPTON_ADMISSION_RETRY_AFTER = 7
+
+    response = api.post(f"/api/jobs/{job.pk}/retry/")
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == "7"
+    assert response.json()["limit"] == "LEPTON_MAX_OUTSTANDING_SUBTASKS_PER_USER"
+    assert Job.objects.get(pk=job.pk).status == "failed"
+    assert subtask_states(job) == before
+    assert not RecoveryEvent.objects.filter(kind="job_retried", job=job).exists()
+
+
+def test_a_retry_counts_as_an_active_job_for_admission(api, make_job, settings):
+    job = make_job(params={"subtasks": 5})
+    fail(job)
+    make_job()
+    settings.LEPTON_MAX_ACTIVE_JOBS_PER_USER = 1
+
+    response = api.post(f"/api/jobs/{job.pk}/retry/")
+
+    assert response.status_code == 429
+    assert response.json()["limit"] == "LEPTON_MAX_ACTIVE_JOBS_PER_USER"
+    assert Job.objects.get(pk=job.pk).status == "failed"
+
+
+def test_a_retry_of_a_job_that_has_not_failed_says_so_in_plain_words(api, job):
+    Job.objects.filter(pk=job.pk).update(status="succeeded")
+
+    response = api.post(f"/api/jobs/{job.pk}/retry/")
+
+    assert response.json() == {"status": ["The job has succeeded; only a failed job can be retried."]}

@@ -5,7 +5,7 @@ import pytest
 from jobs.models import Job, Subtask
 
 JOB_KEYS = {
-    "id", "type", "status", "params", "priority", "queue", "progress",
+    "id", "type", "status", "params", "params_summary", "params_url", "priority", "queue", "progress",
     "result", "error", "created_at", "started_at", "finished_at",
 }
 

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import django
 
-#: Raised for every process of the bench, so admission control and API throttling never
-#: refuse a request here (the scenarios measure speed, not those limits).
+#: Raised for every process of the bench, so admission control, API throttling and job-type
+#: restrictions never refuse a request here (the scenarios measure speed, not those limits).
 RAISED_LIMITS = {
     "LEPTON_MAX_ACTIVE_JOBS_PER_USER": "1000000",
     "LEPTON_API_RATE": "1000000/minute",
+    "LEPTON_RESTRICTED_JOB_TYPES": "",
 }
 
 

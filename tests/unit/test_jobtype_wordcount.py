@@ -118,7 +118,7 @@ def test_form_reads_one_text_per_line_from_text_input():
     [
         ({}, "texts", "This field is required."),
         ({"texts": []}, "texts", "This field is required."),
-        ({"texts": ["ok", ""]}, "texts", "Item 1: This field is required."),
+        ({"texts": ["ok", 5]}, "texts", "Item 1: Enter text."),
         ({"texts": [5]}, "texts", "Item 0: Enter text."),
         ({"texts": {"a": 1}}, "texts", "Enter a list."),
         ({"texts": ["a"], "top": 0}, "top", "Ensure this value is greater than or equal to 1."),
@@ -137,3 +137,27 @@ def test_form_rejects_bad_params(params, field, message):
     form = WordCount.params_form(data=params)
     assert not form.is_valid()
     assert form.errors[field] == [message]
+
+
+def test_empty_and_blank_texts_are_documents_without_words():
+    # Issue 8.15: this corpus was refused with "Item 0: This field is required".
+    assert run_job({"texts": ["", "   ", "a b"], "top": 5}) == {
+        "total_words": 2,
+        "unique_words": 2,
+        "top": [["a", 1], ["b", 1]],
+    }
+
+
+def test_a_text_with_a_lone_surrogate_is_refused_by_the_form_too():
+    # The CLI and the web form reach the form without the API's body check.
+    form = WordCount.params_form(data={"texts": ["a \ud800 b"]})
+
+    assert not form.is_valid()
+    assert form.errors["texts"] == ["Item 0: The text contains \\ud800, a lone UTF-16 surrogate: not text that UTF-8 can encode."]
+
+
+def test_a_text_param_nested_too_deeply_is_refused_not_a_recursion_error():
+    form = WordCount.params_form(data={"texts": "[" * 100_000})
+
+    assert not form.is_valid()
+    assert form.errors["texts"][0].startswith("Not a valid JSON list:")

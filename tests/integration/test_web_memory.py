@@ -1,0 +1,131 @@
+"""Peak memory of a web process for the largest request each job type accepts (issue 9.3).
+
+A gunicorn worker started as `make run` starts it (one worker, so its pid is known)
+takes each type's largest accepted submission, then the list and the detail of those
+jobs. Its peak RSS (VmHWM, reset before each request through /proc/PID/clear_refs) must
+stay under WEB_PEAK_RSS_LIMIT, the figure the README documents. The figures are printed.
+"""
+
+import json
+import random
+import socket
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+
+from jobs.jobtypes import primes, stats, wordcount
+from tests.processes import Service
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+#: The documented ceiling (README, LEPTON_MAX_REQUEST_BYTES) of one web process's RSS.
+WEB_PEAK_RSS_LIMIT = 300 * 2**20
+
+
+def largest_requests():
+    """(label, body) of the largest submission each job type accepts, each at the most
+    subtasks a job may have (100,000). `diagnostic` is left out: operators only, and its
+    request is smaller than `primes`' with as many subtasks."""
+    rng = random.Random(9)
+    words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
+    text_length = wordcount.MAX_CHARS // wordcount.MAX_TEXTS
+    texts = [" ".join(rng.choice(words) for _ in range(text_length))[:text_length] for _ in range(wordcount.MAX_TEXTS)]
+    return [
+        ("stats: 1,000,000 values, 100,000 subtasks", {"type": "stats", "params": {"values": [rng.random() * 1e6 for _ in range(stats.MAX_VALUES)], "chunk_size": 10}}),
+        ("wordcount: 100,000 texts, 10,000,000 chars, 100,000 subtasks", {"type": "wordcount", "params": {"texts": texts, "chunk_size": 1}}),
+        ("primes: end 10**12, 100,000 subtasks", {"type": "primes", "params": {"start": 0, "end": primes.MAX_END, "chunk_size": primes.MAX_CHUNK}}),
+    ]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def worker_pid(master_pid):
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    assert len(children) == 1, children
+    return int(children[0])
+
+
+def reset_peak(pid):
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def peak_rss(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+@pytest.fixture
+def web(platform_env, tmp_path, capsys):
+    """A one-worker gunicorn over the test database and broker; (base url, worker pid)."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "gunicorn", "lepton.wsgi", "--bind", f"127.0.0.1:{port}",
+        "--workers", "1", "--threads", "4", "--timeout", "300", "--no-control-socket",
+    ]
+    env = {**platform_env, "LEPTON_MAX_OUTSTANDING_SUBTASKS_PER_USER": "1000000"}
+    server = Service("web", command, env, tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if not server.alive() or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not start:\n{server.log()[-3000:]}") from None
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}", worker_pid(server.pid)
+    finally:
+        server.stop()
+        with capsys.disabled():
+            print(f"\ngunicorn log (tail):\n{server.log()[-1500:]}")
+
+
+def request(url, token, body=None, method="GET"):
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+    with urllib.request.urlopen(urllib.request.Request(url, data, headers, method=method), timeout=300) as response:
+        return response.status, response.read()
+
+
+@pytest.mark.timeout(1800)  # three 100,000-subtask submissions on a shared machine
+def test_the_largest_accepted_requests_stay_under_the_documented_peak_rss(web):
+    base, pid = web
+    user = get_user_model().objects.create_user("heavy")
+    token = Token.objects.create(user=user).key
+    figures = []
+
+    def measured(label, url, body=None):
+        reset_peak(pid)
+        started = time.monotonic()
+        status, content = request(url, token, body, "POST" if body is not None else "GET")
+        figures.append((label, peak_rss(pid), time.monotonic() - started, len(content)))
+        return status, content
+
+    job_ids = []
+    for label, body in largest_requests():
+        size = len(json.dumps(body))
+        status, content = measured(f"POST {label} ({size / 2**20:.1f} MiB body)", f"{base}/api/jobs/", body)
+        assert status == 201
+        job_ids.append(json.loads(content)["id"])
+    measured("GET /api/jobs/ (those 3 jobs)", f"{base}/api/jobs/")
+    for job_id in job_ids:
+        measured(f"GET /api/jobs/{job_id}/", f"{base}/api/jobs/{job_id}/")
+    measured(f"GET /api/jobs/{job_ids[0]}/params/ (stats)", f"{base}/api/jobs/{job_ids[0]}/params/")
+
+    print("\npeak RSS of the gunicorn worker per request:")
+    for label, rss, seconds, response_bytes in figures:
+        print(f"  {rss / 2**20:7.1f} MiB  {seconds:6.1f} s  {response_bytes:>9,} B  {label}")
+    worst = max(figures, key=lambda figure: figure[1])
+    assert worst[1] < WEB_PEAK_RSS_LIMIT, worst
