@@ -45,6 +45,8 @@ def process_commands():
             "--bind", f"{bind}:{settings.LEPTON_PORT}",
             "--workers", str(settings.LEPTON_WEB_WORKERS),
             "--threads", "4",
+            # Slow or silent clients cost a socket, not a thread (lepton/web_worker.py).
+            "--worker-class", "lepton.web_worker.WebWorker",
             "--access-logfile", "-",
             # gunicorn's control socket defaults to one path per user: two servers collide.
             "--no-control-socket",

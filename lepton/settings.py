@@ -458,3 +458,14 @@ CELERY_BEAT_SCHEDULE.update(
         ),
     }
 )
+# Security headers: Django's SecurityMiddleware and XFrameOptionsMiddleware send
+# nosniff, Referrer-Policy and X-Frame-Options: DENY; lepton/csp.py adds this policy to
+# every HTML page.
+LEPTON_CONTENT_SECURITY_POLICY = env_str(
+    "LEPTON_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'",
+)
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "lepton.csp.ContentSecurityPolicyMiddleware")

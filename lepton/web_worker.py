@@ -1,0 +1,74 @@
+"""The web server's worker class: connections are read by an event loop, Django runs in
+a pool of threads (issue 9.4, slow clients).
+
+gunicorn's gthread worker gives each new connection a thread until its first bytes
+arrive (5 s in gunicorn 27) and then until the whole request is read, with no limit: 40
+idle or half-sent connections held every thread of `make run`'s server, and a normal
+request waited 11-24 s (idle) or timed out (half-sent headers). Here tornado reads
+requests without a thread each, so a slow or silent client costs only a socket,
+bounded by the timeouts below; a request reaches a Django thread (`--threads`) only
+once it is complete. In compose, nginx in front buffers requests too.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from gunicorn.workers.gtornado import TornadoWorker
+from tornado.httpserver import HTTPServer
+from tornado.ioloop import IOLoop, PeriodicCallback
+from tornado.wsgi import WSGIContainer
+
+#: Seconds a connection may stay silent: before its request line, between header
+#: lines, and between requests on a kept-alive connection.
+IDLE_CONNECTION_TIMEOUT = 30
+#: Seconds a request body may take to arrive (a 32 MiB body at 1 MB/s fits).
+BODY_TIMEOUT = 60
+
+
+class WebWorker(TornadoWorker):
+    def run(self):
+        self.ioloop = IOLoop.current()
+        self.alive = True
+        # gunicorn's liveness checks, as in TornadoWorker.run.
+        self.callbacks = [PeriodicCallback(self.watchdog, 1000), PeriodicCallback(self.heartbeat, 1000)]
+        for callback in self.callbacks:
+            callback.start()
+
+        executor = ThreadPoolExecutor(max_workers=self.cfg.threads, thread_name_prefix="django")
+        worker = self
+
+        class Server(HTTPServer):
+            def on_close(self, server_conn):
+                worker.handle_request()  # counts towards --max-requests
+                super().on_close(server_conn)
+
+        self.server = Server(
+            WSGIContainer(_strip_header_values(self.wsgi), executor=executor),
+            no_keep_alive=self.cfg.keepalive <= 0,
+            idle_connection_timeout=IDLE_CONNECTION_TIMEOUT,
+            body_timeout=BODY_TIMEOUT,
+            # Twice Django's limit: a body somewhat over it still gets Django's clean
+            # 400; a far larger one is cut off before it is buffered.
+            max_body_size=2 * settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+        )
+        self.server_alive = True
+        for listener in self.sockets:
+            listener.setblocking(False)
+            self.server.add_socket(listener)
+        try:
+            self.ioloop.start()
+        finally:
+            executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _strip_header_values(application):
+    """Django writes Set-Cookie values with a leading space (`cookie.output(header="")`);
+    gunicorn's own workers strip it, tornado refuses the header. Strip it here."""
+
+    def stripped(environ, start_response):
+        def start(status, headers, exc_info=None):
+            return start_response(status, [(name, value.strip()) for name, value in headers], exc_info)
+
+        return application(environ, start)
+
+    return stripped
