@@ -1,0 +1,1 @@
+from monitoring.admin import health  # noqa: F401
