@@ -39,6 +39,14 @@ def add(counts, other):
     return [a + b for a, b in zip(counts, other)]
 
 
+def subtract(counts, earlier):
+    """What was added between two cumulative histograms (all of `counts` if `earlier`
+    has another bucket set)."""
+    if len(earlier) != len(counts):
+        return counts
+    return [a - b for a, b in zip(counts, earlier)]
+
+
 def quantile(q, counts):
     """The q-quantile estimated from bucket counts, interpolating linearly inside the
     bucket as Prometheus's histogram_quantile does; None for an empty histogram. A value

@@ -33,6 +33,9 @@ HISTOGRAM_METRICS = {
     "job": "lepton_job_duration_seconds",
 }
 SERIES_SEPARATOR = "|"
+PERCENTILES = (0.5, 0.95, 0.99)
+#: Snapshot field prefix of each measure's percentiles.
+PERCENTILE_PREFIX = {"queue_wait": "wait", "run": "run", "job": "job"}
 
 
 def record(now):
@@ -45,7 +48,8 @@ def record(now):
 
 def take(now):
     end = (now - timedelta(seconds=SETTLE_SECONDS)).replace(second=0, microsecond=0)
-    start = Snapshot.objects.order_by("-period_end").values_list("period_end", flat=True).first() or BEGINNING
+    previous = Snapshot.objects.order_by("-period_end").values("period_end", "histograms").first()
+    start = previous["period_end"] if previous else BEGINNING
     if end <= start:
         return None
     period = _Period(start, end)
@@ -64,8 +68,9 @@ def take(now):
             subtasks_succeeded=period.subtask_outcomes[Subtask.Status.SUCCEEDED],
             subtasks_failed=period.subtask_outcomes[Subtask.Status.FAILED],
             jobs_finished=period.jobs_finished,
-            latency=period.latency(),
-            histograms=period.histograms,
+            seconds=(end - start).total_seconds(),
+            histograms=cumulative(previous["histograms"] if previous else {}, period.histograms),
+            **period.percentiles(),
         )
         add_to_totals(period.totals())
     log.info("event=snapshot_taken start=%s end=%s", start.isoformat(), end.isoformat())
@@ -155,14 +160,13 @@ class _Period:
         for row in events:
             self._count("lepton_recovery_events_total", row["n"], kind=row["kind"])
 
-    def latency(self):
+    def percentiles(self):
+        """{"wait_p50": seconds or None, ...}: the Snapshot's percentile fields."""
         result = {}
         for measure in MEASURES:
             ordered = sorted(self.values.get(measure, ()))
-            if ordered:
-                result[measure] = {
-                    f"p{int(q * 100)}": histograms.exact_quantile(q, ordered) for q in (0.5, 0.95, 0.99)
-                }
+            for q in PERCENTILES:
+                result[f"{PERCENTILE_PREFIX[measure]}_p{int(q * 100)}"] = histograms.exact_quantile(q, ordered)
         return result
 
     def totals(self):
@@ -177,6 +181,16 @@ class _Period:
                     if n:
                         yield f"{metric}_bucket", {"type": job_type, "queue": queue, "le": le}, n
                 yield f"{metric}_sum", {"type": job_type, "queue": queue}, self.sums[(measure, key)]
+
+
+def cumulative(before, period):
+    """Histograms up to the end of this period: the previous snapshot's plus this period's."""
+    result = {measure: dict(series) for measure, series in before.items()}
+    for measure, series in period.items():
+        mine = result.setdefault(measure, {})
+        for key, counts in series.items():
+            mine[key] = histograms.add(mine.get(key, histograms.empty()), counts)
+    return result
 
 
 def total_key(labels):

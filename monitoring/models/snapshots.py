@@ -23,10 +23,25 @@ class Snapshot(models.Model):
     subtasks_succeeded = models.PositiveIntegerField(default=0)
     subtasks_failed = models.PositiveIntegerField(default=0)
     jobs_finished = models.PositiveIntegerField(default=0)
-    #: {measure: {"p50", "p95", "p99"}} over the period, measures queue_wait, run, job.
-    latency = models.JSONField(default=dict)
-    #: {measure: {"<queue>|<type>": [count per bucket of monitoring.histograms.BUCKETS, +Inf]}}.
+    #: Percentiles of the period, exact (from every finished row), for the charts; null
+    #: when nothing finished. queue wait = started - queued, run = finished - started
+    #: (subtasks), job = finished - created.
+    wait_p50 = models.FloatField(null=True, blank=True)
+    wait_p95 = models.FloatField(null=True, blank=True)
+    wait_p99 = models.FloatField(null=True, blank=True)
+    run_p50 = models.FloatField(null=True, blank=True)
+    run_p95 = models.FloatField(null=True, blank=True)
+    run_p99 = models.FloatField(null=True, blank=True)
+    job_p50 = models.FloatField(null=True, blank=True)
+    job_p95 = models.FloatField(null=True, blank=True)
+    job_p99 = models.FloatField(null=True, blank=True)
+    #: Cumulative latency histograms up to period_end, {measure: {"<queue>|<type>":
+    #: [count per bucket of monitoring.histograms.BUCKETS, +Inf]}}: any window's
+    #: histogram is the newest row's minus the row at the window's start, two rows
+    #: whatever the window (as Prometheus's increase() does).
     histograms = models.JSONField(default=dict)
+    #: Length of the period in seconds, stored so charts need not parse period_start.
+    seconds = models.FloatField(default=60.0)
 
     class Meta:
         ordering = ["-period_end"]
@@ -34,10 +49,6 @@ class Snapshot(models.Model):
 
     def __str__(self):
         return f"snapshot {self.period_start:%Y-%m-%d %H:%M}-{self.period_end:%H:%M}"
-
-    @property
-    def seconds(self):
-        return max(1.0, (self.period_end - self.period_start).total_seconds())
 
 
 class MetricTotal(models.Model):

@@ -1,6 +1,7 @@
 """Monitoring tests read rows created directly and talk to a real (embedded) broker."""
 
 import pytest
+from django.core.cache import cache
 
 from lepton.celery import app as celery_app
 from tests.integration.conftest import broker  # noqa: F401  (the session's embedded Redis)
@@ -17,3 +18,9 @@ def real_broker(broker):  # noqa: F811
 def broker_down(monkeypatch):
     """Celery pointed at a closed port: connecting is refused at once."""
     monkeypatch.setitem(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Cached charts and /metrics text from another test never show here."""
+    cache.clear()

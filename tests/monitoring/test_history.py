@@ -75,10 +75,22 @@ def test_it_records_gauges_latency_and_histograms():
 
     assert snapshot.workers["online"] == 1
     assert snapshot.queues["cpu"]["consumers"] == 1
-    assert snapshot.latency["queue_wait"]["p50"] == pytest.approx(1.0)
-    assert snapshot.latency["run"]["p99"] == pytest.approx(2.0)
-    assert snapshot.latency["job"]["p50"] == pytest.approx(20.0)
+    assert snapshot.wait_p50 == pytest.approx(1.0)
+    assert snapshot.run_p99 == pytest.approx(2.0)
+    assert snapshot.job_p50 == pytest.approx(20.0)
     assert sum(snapshot.histograms["run"]["cpu|primes"]) == 1
+
+
+def test_histograms_are_cumulative_across_snapshots():
+    history.take(CLOSES_T0)
+    finished_job(at=T0 + timedelta(seconds=5), subtasks=[(Subtask.Status.SUCCEEDED, T0 + timedelta(seconds=5))])
+    history.take(T0 + timedelta(minutes=1, seconds=30))
+    finished_job(at=T0 + timedelta(seconds=65), subtasks=[(Subtask.Status.SUCCEEDED, T0 + timedelta(seconds=65))])
+
+    latest = history.take(T0 + timedelta(minutes=2, seconds=30))
+
+    assert sum(latest.histograms["run"]["cpu|primes"]) == 2
+    assert latest.seconds == 60
 
 
 def test_it_counts_recovery_events_and_retries():
