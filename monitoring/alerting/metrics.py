@@ -1,15 +1,14 @@
 """Alerting's Prometheus families for /metrics (added to monitoring.metrics.sources.SOURCES).
 
 lepton_alerts_firing{severity}, lepton_canary_last_success_timestamp_seconds{queue},
-lepton_canary_consecutive_failures{queue}, lepton_stuck_consumers and
-lepton_queue_consumers{queue} (the Prometheus twin of the "no consumer" rule).
+lepton_canary_consecutive_failures{queue} and lepton_stuck_consumers. (The "no consumer"
+rule's Prometheus twin reads lepton_queue_consumers{queue}, which monhealth's live gauges
+serve.)
 """
 
-from prometheus_client.core import GaugeMetricFamily
-from django.conf import settings
 from django.db.models import Count
+from prometheus_client.core import GaugeMetricFamily
 
-from jobs.workers import live_workers
 from monitoring import canary, stuck
 from monitoring.models.alerts import Alert, Severity
 
@@ -22,7 +21,6 @@ def families(now):
     )
     stuck_now.add_metric([], len(stuck.stuck_consumers(now)))
     yield stuck_now
-    yield _queue_consumers(now)
 
 
 def _alerts_firing():
@@ -55,15 +53,3 @@ def _canary():
         failures.add_metric([queue], count)
     yield failures
 
-
-def _queue_consumers(now):
-    counts = {queue: 0 for queue in settings.LEPTON_QUEUES}
-    for worker in live_workers(now):
-        if not (worker.quarantined_until and worker.quarantined_until > now):
-            for queue in worker.consuming:
-                if queue in counts:
-                    counts[queue] += 1
-    family = GaugeMetricFamily("lepton_queue_consumers", "Live, not quarantined workers consuming the queue.", labels=["queue"])
-    for queue, count in sorted(counts.items()):
-        family.add_metric([queue], count)
-    return family
