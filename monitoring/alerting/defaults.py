@@ -33,6 +33,9 @@ DEFAULT_RULES = [
         "signal": Signal.STUCK_CONSUMER, "comparison": ">=", "threshold": 1, "for_seconds": 0,
         "severity": "critical",
         "message": "Worker {worker} sends heartbeats and has free slots but claims nothing from a non-empty queue.",
+        # /metrics counts stuck workers without naming them (bounded labels).
+        "prometheus_message": "{value} worker(s) send heartbeats and have free slots but claim nothing "
+        "from a non-empty queue; the health page names them.",
     },
     {
         "name": "Canary failing",
@@ -60,6 +63,7 @@ def ensure_default_rules():
     created = 0
     for definition in DEFAULT_RULES:
         fields = {**definition, "shipped": True}
+        fields.pop("prometheus_message", None)
         name = fields.pop("name")
         created += AlertRule.objects.get_or_create(name=name, defaults=fields)[1]
     return created

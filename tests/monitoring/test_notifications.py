@@ -1,65 +1,20 @@
 """Notifications: signed webhooks against a real local HTTP server, retries, email, test sends."""
 
-import hashlib
-import hmac
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 
-from lepton.celery import app as celery_app
 from monitoring.alerting import notify
-from monitoring.alerting.tasks import send_notification
 from monitoring.models import Alert, DeliveryAttempt, Notification, NotificationChannel
 from tests.monitoring.alerting_helpers import rule
+from tests.monitoring.webhook_receiver import Hook, verify
 
 pytestmark = pytest.mark.django_db
 
 SECRET = "s3cret-key"
-
-
-class Hook:
-    """A webhook receiver on 127.0.0.1 answering with the given status codes in turn."""
-
-    def __init__(self, statuses, delay=0.0):
-        self.statuses = list(statuses)
-        self.delay = delay
-        self.requests = []
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                hook.requests.append((dict(self.headers), body))
-                time.sleep(hook.delay)
-                status = hook.statuses.pop(0) if len(hook.statuses) > 1 else hook.statuses[0]
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def verify(headers, body, secret):
-    """The documented recipe: HMAC-SHA256 of "<X-Lepton-Timestamp>." + raw body."""
-    expected = hmac.new(secret.encode(), headers["X-Lepton-Timestamp"].encode() + b"." + body, hashlib.sha256)
-    return hmac.compare_digest(headers["X-Lepton-Signature"], "sha256=" + expected.hexdigest())
 
 
 def firing_notification(target, kind="webhook", secret=SECRET):
@@ -150,19 +105,6 @@ def test_a_second_copy_of_the_task_does_not_send_twice():
         attempt_all(notification.pk)
         attempt_all(notification.pk)
     assert len(hook.requests) == 1
-
-
-def test_the_task_reschedules_itself_until_delivered(settings):
-    settings.LEPTON_ALERT_DELIVERY_BACKOFF_SECONDS = 0.0
-    celery_app.conf.task_always_eager = True
-    try:
-        with Hook([500, 200]) as hook:
-            notification = firing_notification(hook.url)
-            send_notification.delay(notification.pk)
-    finally:
-        celery_app.conf.task_always_eager = False
-    assert Notification.objects.get(pk=notification.pk).status == "sent"
-    assert len(hook.requests) == 2
 
 
 def test_an_email_notification_is_mailed():
