@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from jobs import registry
@@ -40,7 +41,10 @@ def job_list(request):
         "live": any(job.status in Job.ACTIVE for job in page),
     }
     template = "jobs/_job_table.html" if request.htmx else "jobs/job_list.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    # One URL, two bodies (page or table fragment): caches must tell them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required
