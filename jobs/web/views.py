@@ -9,11 +9,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from jobs import registry
 from jobs.control import cancel_job, retry_job
-from jobs.models import Job, Subtask
+from jobs.models import Job
 from jobs.web import results
 
 JOBS_PER_PAGE = 25
@@ -40,29 +41,24 @@ def job_list(request):
         "live": any(job.status in Job.ACTIVE for job in page),
     }
     template = "jobs/_job_table.html" if request.htmx else "jobs/job_list.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    # One URL, two bodies (page or table fragment): caches must tell them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required
 def job_detail(request, pk):
     job = _own_job(request, pk)
-    subtasks = job.subtasks.order_by("index").only(
-        "job_id", "index", "status", "attempt", "worker", "started_at", "finished_at", "error"
-    )
-    paginator = Paginator(subtasks, SUBTASKS_PER_PAGE)
-    # The job row already knows how many subtasks it has: spare a COUNT over up to 10^5 rows.
-    paginator.count = job.total
-    return render(
-        request,
-        "jobs/job_detail.html",
-        {**_live_context(job), "subtasks": paginator.get_page(request.GET.get("page"))},
-    )
+    return render(request, "jobs/job_detail.html", _live_context(job, request.GET.get("page")))
 
 
 @login_required
 def job_progress(request, pk):
+    """The live fragment; with it, out of band, the buttons, the subtask page shown and,
+    once the job has ended, its result."""
     job = _own_job(request, pk)
-    response = render(request, "jobs/_progress.html", _live_context(job))
+    response = render(request, "jobs/_progress.html", _live_context(job, request.GET.get("page")))
     if job.is_final:
         response.status_code = STOP_POLLING
     return response
@@ -94,16 +90,26 @@ def _own_job(request, pk):
     return get_object_or_404(Job.objects.with_running(), pk=pk, owner=request.user)
 
 
-def _live_context(job):
+def _live_context(job, subtask_page):
     """What the progress fragment shows; the detail page renders the same fragment first."""
     return {
         "job": job,
+        "subtasks": _subtask_page(job, subtask_page),
         "result": results.present(job),
         "can_cancel": job.status in Job.ACTIVE,
         "can_retry": job.status == Job.Status.FAILED,
         "poll_seconds": poll_seconds(job, timezone.now()),
-        "subtask_statuses": Subtask.Status,
     }
+
+
+def _subtask_page(job, number):
+    subtasks = job.subtasks.order_by("index").only(
+        "job_id", "index", "status", "attempt", "worker", "started_at", "finished_at", "error"
+    )
+    paginator = Paginator(subtasks, SUBTASKS_PER_PAGE)
+    # The job row already knows how many subtasks it has: spare a COUNT over up to 10^5 rows.
+    paginator.count = job.total
+    return paginator.get_page(number)
 
 
 def poll_seconds(job, now):

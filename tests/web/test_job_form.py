@@ -146,3 +146,13 @@ def test_what_the_user_typed_is_shown_escaped(web, typed):
     html = response.content.decode()
     assert typed not in html
     assert "&lt;" in html
+
+
+def test_a_pasted_input_over_the_request_limit_gets_a_readable_400(web, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    response = web.post("/jobs/new/wordcount/", {"texts": "word " * 1000, "idempotency_key": "k"})
+
+    assert response.status_code == 400
+    assert "Upload a large" in response.content.decode()
+    assert Job.objects.count() == 0

@@ -66,7 +66,7 @@ def test_the_detail_page_shows_progress_timings_queue_and_priority(web, make_job
     assert "<dt>Done</dt><dd>2</dd>" in html and "<dt>Failed</dt><dd>1</dd>" in html
     assert "<dt>Total</dt><dd>4</dd>" in html
     assert "<dt>Queue</dt><dd>default</dd>" in html and "<dt>Priority</dt><dd>normal</dd>" in html
-    assert f'hx-get="/jobs/{job.pk}/progress/"' in html and 'hx-trigger="every 1s"' in html
+    assert f'hx-get="/jobs/{job.pk}/progress/?page=1"' in html and 'hx-trigger="every 1s"' in html
 
 
 def test_the_detail_page_paginates_subtasks(web, make_job):
@@ -90,6 +90,16 @@ def test_the_progress_fragment_stops_polling_with_286_when_the_job_ends(web, mak
     assert ended.status_code == 286
     assert 'hx-trigger' not in html
     assert 'id="result" class="result" hx-swap-oob="true"' in html and "<td>the</td>" in html
+    assert 'id="subtasks" class="subtasks" hx-swap-oob="true"' in html
+
+
+def test_the_progress_fragment_refreshes_the_subtask_page_being_shown(web, make_job):
+    job = make_job(params={"subtasks": 60})
+
+    html = web.get(f"/jobs/{job.pk}/progress/?page=2", HTTP_HX_REQUEST="true").content.decode()
+
+    assert "Page 2 of 2" in html and "<td>59</td>" in html
+    assert f'hx-get="/jobs/{job.pk}/progress/?page=2"' in html
 
 
 def test_a_wordcount_result_is_a_table_of_top_words(web, wordcount_job):
