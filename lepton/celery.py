@@ -5,7 +5,7 @@ import os
 from celery import Celery
 from celery.signals import celeryd_after_setup
 
-from lepton import logs
+from lepton import brokers, logs  # noqa: F401 -- brokers connects its publish hook
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lepton.settings")
 

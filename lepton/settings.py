@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 from kombu import Queue
 
+from lepton.brokers import AMQP_MAX_PRIORITY, is_amqp
 from lepton.env import env_bool, env_float, env_int, env_list, env_mapping, env_str
 from lepton.logs import logging_config
 
@@ -205,6 +206,8 @@ CONTROL_QUEUE = "control"
 
 CELERY_BROKER_URL = BROKER_URL
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# RabbitMQ (lepton/brokers.py): real priority queues, declared with x-max-priority.
+CELERY_TASK_QUEUE_MAX_PRIORITY = AMQP_MAX_PRIORITY if is_amqp(BROKER_URL) else None
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Redis emulates priorities with one list per step; 0 is served first.
     "priority_steps": [0, 3, 6, 9],
