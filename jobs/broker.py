@@ -5,13 +5,21 @@ message and kombu's queue bindings (after which publishes to a queue fall into k
 dead-letter list). The database still knows what is queued (invariant 1); this module
 tells the reconciler when to send it all again. A sentinel key marks "the broker
 remembers us": when it is missing, the broker was reset at about that moment.
+
+RabbitMQ keeps durable queues and persistent messages across a restart, so a restart
+loses nothing there. A RabbitMQ that lost its data (a new node, a wiped disk,
+`rabbitmqctl reset`, the vhost re-created) lost the durable sentinel queue too: finding
+it missing is the same signal.
 """
 
 import base64
 import json
 import time
 
+from amqp.exceptions import ChannelError
 from celery import current_app
+
+from jobs.models import RecoveryEvent
 
 SENTINEL_KEY = "lepton:broker-sentinel"
 RESET_AT_KEY = "lepton:broker-reset-at"
@@ -24,13 +32,12 @@ def check_for_reset():
 
     On finding a reset it restores the queue bindings at once, so messages sent from now
     on are routed again; the caller re-sends what was queued before this moment.
-    Transports other than Redis keep their queues across restarts and report no reset.
     """
     app = current_app
     with app.connection_for_write() as connection:
         client = getattr(connection.default_channel, "client", None)
         if client is None or not hasattr(client, "set"):
-            return None, False
+            return _check_amqp_for_reset(app, connection)
         found = bool(client.set(SENTINEL_KEY, "1", nx=True))
         if found:
             channel = connection.default_channel
@@ -39,6 +46,27 @@ def check_for_reset():
             client.set(RESET_AT_KEY, repr(time.time()))
         reset_at = client.get(RESET_AT_KEY)
     return (float(reset_at) if reset_at else None), found
+
+
+def _check_amqp_for_reset(app, connection):
+    """The AMQP form: a durable sentinel queue; the reset time is the latest recorded one."""
+    channel = connection.channel()
+    try:
+        channel.queue_declare(SENTINEL_KEY, passive=True)
+    except ChannelError:
+        # The broker closes a channel whose passive declare fails: declare on a new one.
+        channel = connection.channel()
+        channel.queue_declare(SENTINEL_KEY, durable=True, auto_delete=False)
+        for queue in app.amqp.queues.values():
+            queue(channel).declare()
+        return time.time(), True
+    finally:
+        channel.close()
+    last = (
+        RecoveryEvent.objects.filter(kind=RecoveryEvent.Kind.BROKER_RESET)
+        .order_by("-created_at").values_list("created_at", flat=True).first()
+    )
+    return (last.timestamp() if last else None), False
 
 
 def pairs_in_broker(queues):

@@ -4,16 +4,26 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
+#: Every LEPTON_* variable read through these helpers, in the order first read, with the
+#: default the code gave: `manage.py lepton_env` lists them (.env.example, the README check).
+READ = {}
+
 _TRUE = {"1", "true", "on"}
 _FALSE = {"0", "false", "off"}
 
 
+def _read(name, default):
+    READ.setdefault(name, default)
+    return os.environ.get(name)
+
+
 def env_str(name, default=""):
-    return os.environ.get(name, default)
+    raw = _read(name, default)
+    return default if raw is None else raw
 
 
 def env_bool(name, default):
-    raw = os.environ.get(name)
+    raw = _read(name, default)
     if raw is None or raw == "":
         return default
     lowered = raw.strip().lower()
@@ -25,7 +35,7 @@ def env_bool(name, default):
 
 
 def _env_number(name, default, kind, minimum):
-    raw = os.environ.get(name)
+    raw = _read(name, default)
     if raw is None or raw == "":
         return default
     try:
@@ -46,7 +56,7 @@ def env_float(name, default, minimum=None):
 
 
 def env_list(name, default):
-    raw = os.environ.get(name)
+    raw = _read(name, default)
     if raw is None or raw.strip() == "":
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]

@@ -14,4 +14,8 @@ urlpatterns = [
     path("accounts/", include("jobs.web.account_urls")),
     path("", include("jobs.web.urls")),
     path("feedback/", feedback_views.feedback_page, name="feedback"),
+    path("api/", include("jobs.api.openapi")),
 ]
+
+handler404 = "lepton.errors.not_found"
+handler500 = "lepton.errors.server_error"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
+from jobs import tokens
 
 from jobs.jobtypes import primes, stats, wordcount
 from tests.processes import Service
@@ -103,7 +103,7 @@ def request(url, token, body=None, method="GET"):
 def test_the_largest_accepted_requests_stay_under_the_documented_peak_rss(web):
     base, pid = web
     user = get_user_model().objects.create_user("heavy")
-    token = Token.objects.create(user=user).key
+    token = tokens.issue(user)
     figures = []
 
     def measured(label, url, body=None):

@@ -10,7 +10,7 @@ import time
 
 import pytest
 import requests
-from rest_framework.authtoken.models import Token
+from jobs import tokens
 
 from lepton.run import process_commands
 from tests.security.servers import running
@@ -41,7 +41,7 @@ def slow_clients(count):
 
 def test_a_normal_request_answers_within_a_second_beside_forty_slow_clients(web, owner):
     url, _ = web
-    token = Token.objects.create(user=owner).key
+    token = tokens.issue(owner)
     headers = {"Authorization": f"Token {token}"}
     for _ in range(10):  # every process and thread has loaded Django and opened the database
         requests.get(f"{url}/api/jobs/", headers=headers, timeout=30)
@@ -66,7 +66,7 @@ def test_a_normal_request_answers_within_a_second_beside_forty_slow_clients(web,
 def test_the_server_reads_request_bodies_and_sets_cookies(web, owner):
     """The worker class is a whole web server: a JSON POST and the admin's cookies."""
     url, _ = web
-    token = Token.objects.create(user=owner).key
+    token = tokens.issue(owner)
 
     submitted = requests.post(
         f"{url}/api/jobs/", json={"type": "wordcount", "params": {"texts": ["a b a"]}},
