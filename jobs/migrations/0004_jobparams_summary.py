@@ -15,7 +15,7 @@ def summarize_existing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jobs', '0003_housekeeping'),
+        ('jobs', '0004_engine_hardening'),
     ]
 
     operations = [

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('jobs', '0003_housekeeping'),
+        ('monitoring', '0001_health_snapshots_totals'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

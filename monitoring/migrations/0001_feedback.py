@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('jobs', '0005_hash_existing_api_tokens'),
+        ('monitoring', '0001_alerts_and_canary'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
