@@ -14,8 +14,8 @@ import logging
 from celery import bootsteps
 from django.db import connection
 from django.db.models import F
-from django.utils import timezone
 
+from jobs.clock import db_now
 from jobs.dispatch import ROUTING_FIELDS, publish_by_job, requeue_running
 from jobs.models import RecoveryEvent, Subtask
 
@@ -36,7 +36,7 @@ class HandBackOnTerminate(bootsteps.StartStopStep):
 
 
 def hand_back_running_subtasks(hostname):
-    now = timezone.now()
+    now = db_now()
     rows = Subtask.objects.filter(status=Subtask.Status.RUNNING, worker=hostname).values(
         "id", "attempt", "job_id", "index", "worker", *ROUTING_FIELDS
     )

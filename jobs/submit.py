@@ -8,20 +8,16 @@ from itertools import islice
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
-from jobs import registry
+from jobs import registry, subtask_rows
 from jobs.admission import admit
+from jobs.clock import db_now
 from jobs.dispatch import finalize_message, publish_on_commit, subtask_messages
 from jobs.load import job_window
-from jobs.models import Job, JobParams, Priority, Subtask
+from jobs.models import Job, JobParams, Priority
 from jobs.params_summary import summarize
 from jobs.restrictions import may_submit
 from jobs.routing import queue_for
-
-#: Subtask rows written per INSERT.
-INSERT_BATCH = 1000
-
 
 class SubmissionError(Exception):
     """Invalid submission: `errors` maps a field to its reasons, as the API reports them."""
@@ -121,8 +117,9 @@ def _create(owner, job_type, cleaned, summary, priority, idempotency_key, payloa
     if queue is not None and queue not in settings.LEPTON_QUEUES:
         raise SubmissionError({"queue": [f"Unknown queue {queue!r}; queues: {', '.join(settings.LEPTON_QUEUES)}."]})
     queue = queue or queue_for(job_type)
-    now = timezone.now()
     window = job_window()
+    # Rendered before the transaction: its write lock is held only for the inserts.
+    rows = subtask_rows.render(payloads, window, db_now())
     with transaction.atomic():
         if admission:
             admit(owner, len(payloads))
@@ -140,20 +137,9 @@ def _create(owner, job_type, cleaned, summary, priority, idempotency_key, payloa
         job.input = JobParams.objects.create(job=job, params=cleaned, summary=summary)
         # The first window goes straight to `queued`, one subtask per message; the rest
         # wait as `pending` and are dispatched as earlier messages finish (invariant 7).
-        subtasks = Subtask.objects.bulk_create(
-            (
-                Subtask(
-                    job=job, index=index, payload=payload,
-                    status=Subtask.Status.QUEUED, attempt=1, queued_at=now, message=index,
-                )
-                if index < window
-                else Subtask(job=job, index=index, payload=payload)
-                for index, payload in enumerate(payloads)
-            ),
-            batch_size=INSERT_BATCH,
-        )
+        subtask_rows.insert(job.pk, rows)
         if payloads:
-            first = [(s.pk, 1) for s in subtasks[:window]]
+            first = subtask_rows.first_window(job.pk, window)
             publish_on_commit(subtask_messages(first, job_type, queue, priority))
         else:
             publish_on_commit([finalize_message(job.pk, queue)])

@@ -6,7 +6,7 @@ from jobs.models import Job, Subtask
 
 JOB_KEYS = {
     "id", "type", "status", "params", "params_summary", "params_url", "priority", "queue", "progress",
-    "result", "error", "created_at", "started_at", "finished_at",
+    "result", "error", "created_at", "started_at", "finished_at", "waiting_reason",
 }
 
 

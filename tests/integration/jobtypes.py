@@ -1,6 +1,7 @@
 """Test-only job types, loaded into test workers with LEPTON_JOB_TYPE_MODULES."""
 
 import os
+import threading
 import time
 
 from jobs.jobtypes.diagnostic import Diagnostic
@@ -92,3 +93,16 @@ class SlowCombine(Diagnostic):
     def combine(self, partials, params):
         time.sleep(1.5)
         return super().combine(partials, params)
+
+
+@register
+class Waits(Diagnostic):
+    """Diagnostic work that waits on an Event instead of time.sleep: under libfaketime
+    (the skewed-clock test) time.sleep fails with EINVAL, an Event's timed wait does not."""
+
+    name = "waits"
+    description = "Subtasks that wait sleep_ms without time.sleep."
+
+    def process(self, payload, ctx):
+        threading.Event().wait(payload["sleep_ms"] / 1000)
+        return payload["index"]
