@@ -135,20 +135,23 @@ def _create(owner, job_type, cleaned, summary, priority, idempotency_key, payloa
         job.input = JobParams.objects.create(job=job, params=cleaned, summary=summary)
         # The first window goes straight to `queued`, one subtask per message; the rest
         # wait as `pending` and are dispatched as earlier messages finish (invariant 7).
-        subtasks = Subtask.objects.bulk_create(
-            (
-                Subtask(
-                    job=job, index=index, payload=payload,
-                    status=Subtask.Status.QUEUED, attempt=1, queued_at=now, message=index,
-                )
-                if index < window
-                else Subtask(job=job, index=index, payload=payload)
-                for index, payload in enumerate(payloads)
-            ),
-            batch_size=INSERT_BATCH,
+        rows = (
+            Subtask(
+                job=job, index=index, payload=payload,
+                status=Subtask.Status.QUEUED, attempt=1, queued_at=now, message=index,
+            )
+            if index < window
+            else Subtask(job=job, index=index, payload=payload)
+            for index, payload in enumerate(payloads)
         )
+        first = []
+        # One INSERT_BATCH of model instances at a time: bulk_create would hold all of
+        # them, about 1 KB each, 100+ MB of a web process for a 100,000-subtask job.
+        while batch := list(islice(rows, INSERT_BATCH)):
+            for subtask in Subtask.objects.bulk_create(batch):
+                if subtask.index < window:
+                    first.append((subtask.pk, 1))
         if payloads:
-            first = [(s.pk, 1) for s in subtasks[:window]]
             publish_on_commit(subtask_messages(first, job_type, queue, priority))
         else:
             publish_on_commit([finalize_message(job.pk, queue)])
