@@ -19,6 +19,7 @@ from jobs.params_summary import summarize
 from jobs.restrictions import may_submit
 from jobs.routing import queue_for
 
+
 class SubmissionError(Exception):
     """Invalid submission: `errors` maps a field to its reasons, as the API reports them."""
 

@@ -19,6 +19,7 @@ class BodyJSONParser(JSONParser):
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ParseError({"body": [f"Not valid UTF-8: byte {exc.start} cannot be decoded."]}) from None
+        del raw  # a body can be 32 MB: hold the bytes or the text, not both, while parsing
         try:
             # Values are checked per top-level field below, so the error can name it.
             data = userjson.loads_unchecked(text)

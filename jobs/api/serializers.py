@@ -8,11 +8,25 @@ from jobs.schema import describe_form
 from jobs.waiting import waiting_reason
 
 
+class ParsedJSONField(serializers.Field):
+    """A value as the JSON parser produced it, passed on as it is.
+
+    DRF's JSONField re-encodes its value to check it is JSON: a second copy of a
+    20 MB `stats` body in the web process. The parser (jobs.userjson) has checked it.
+    """
+
+    def to_internal_value(self, data):
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
 class SubmitSerializer(serializers.Serializer):
     """The envelope of a submission; the job type's own form validates `params`."""
 
     type = serializers.CharField(max_length=64)
-    params = serializers.JSONField(default=dict)
+    params = ParsedJSONField(default=dict)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     idempotency_key = serializers.CharField(max_length=128, required=False, allow_blank=False)
 

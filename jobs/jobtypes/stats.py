@@ -20,9 +20,10 @@ from jobs.jobtypes._defaults import ParamsForm
 from jobs.registry import JobType, PermanentError, register
 
 
-#: Per-request cap (issue 9.3): a million numbers is at most about 25 MB of JSON, and
-#: the web process that accepts it peaks well under its documented memory figure.
-MAX_VALUES = 1_000_000
+#: Per-request cap (issue 9.3): 500,000 numbers are at most 12.5 MB of JSON (within
+#: LEPTON_MAX_REQUEST_BYTES), and the web process that accepts them stays under its
+#: documented ~300 MB; a million peaked at 311 MiB.
+MAX_VALUES = 500_000
 
 
 class StatsParams(ParamsForm):

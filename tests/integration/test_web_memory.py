@@ -34,10 +34,14 @@ def largest_requests():
     rng = random.Random(9)
     words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
     text_length = wordcount.MAX_CHARS // wordcount.MAX_TEXTS
+    emoji = ("\U0001f600 " * 30)[:59]  # 30 emoji, 29 spaces: 149 bytes of UTF-8
     texts = [" ".join(rng.choice(words) for _ in range(text_length))[:text_length] for _ in range(wordcount.MAX_TEXTS)]
     return [
-        ("stats: 1,000,000 values, 100,000 subtasks", {"type": "stats", "params": {"values": [rng.random() * 1e6 for _ in range(stats.MAX_VALUES)], "chunk_size": 10}}),
+        # Numbers with the longest JSON spelling (-4.0235716017929325e-301): the biggest body.
+        ("stats: 500,000 values, 100,000 subtasks", {"type": "stats", "params": {"values": [-rng.random() * 1e-300 for _ in range(stats.MAX_VALUES)], "chunk_size": 5}}),
         ("wordcount: 100,000 texts, 10,000,000 chars, 100,000 subtasks", {"type": "wordcount", "params": {"texts": texts, "chunk_size": 1}}),
+        # Text outside the basic plane: 4 bytes a character in the body, 12 as stored JSON.
+        ("wordcount: 3,000,000 emoji in 100,000 texts, 10,000 subtasks", {"type": "wordcount", "params": {"texts": [emoji] * wordcount.MAX_TEXTS, "chunk_size": 10}}),
         ("primes: end 10**12, 100,000 subtasks", {"type": "primes", "params": {"start": 0, "end": primes.MAX_END, "chunk_size": primes.MAX_CHUNK}}),
     ]
 
@@ -93,7 +97,7 @@ def web(platform_env, tmp_path, capsys):
 
 
 def request(url, token, body=None, method="GET"):
-    data = None if body is None else json.dumps(body).encode()
+    data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
     with urllib.request.urlopen(urllib.request.Request(url, data, headers, method=method), timeout=300) as response:
         return response.status, response.read()
@@ -115,11 +119,11 @@ def test_the_largest_accepted_requests_stay_under_the_documented_peak_rss(web):
 
     job_ids = []
     for label, body in largest_requests():
-        size = len(json.dumps(body))
+        size = len(json.dumps(body, ensure_ascii=False).encode())
         status, content = measured(f"POST {label} ({size / 2**20:.1f} MiB body)", f"{base}/api/jobs/", body)
         assert status == 201
         job_ids.append(json.loads(content)["id"])
-    measured("GET /api/jobs/ (those 3 jobs)", f"{base}/api/jobs/")
+    measured(f"GET /api/jobs/ (those {len(job_ids)} jobs)", f"{base}/api/jobs/")
     for job_id in job_ids:
         measured(f"GET /api/jobs/{job_id}/", f"{base}/api/jobs/{job_id}/")
     measured(f"GET /api/jobs/{job_ids[0]}/params/ (stats)", f"{base}/api/jobs/{job_ids[0]}/params/")
