@@ -6,3 +6,6 @@ every operator action); `records` holds what they share.
 """
 
 from jobs.admin import audit, jobs, workers  # noqa: F401  (each registers its admin)
+from jobs.admin.records import RecordAdmin, json_preview
+
+__all__ = ["RecordAdmin", "json_preview"]
