@@ -18,6 +18,9 @@ from collections import Counter
 
 import django
 
+# Before anything is created: the data folder's files (database, logs, beat's schedule,
+# credentials) are private to this user, in every process started from here.
+os.umask(0o077)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lepton.settings")
 django.setup()
 
@@ -29,6 +32,7 @@ from django.db import DatabaseError, connections  # noqa: E402
 from jobs.models import Subtask  # noqa: E402
 from lepton.embedded_redis import EmbeddedRedis  # noqa: E402
 from lepton.process_log import ProcessLog  # noqa: E402
+from lepton.private_files import private_file, write_private_once  # noqa: E402
 
 #: Seconds a process gets to stop after SIGTERM (workers finish or hand back subtasks).
 STOP_GRACE = 20
@@ -57,8 +61,22 @@ def process_commands():
         ],
         "control": [*celery, "worker", "-n", "control@%h", "-Q", settings.CONTROL_QUEUE, "-c", "1", "--loglevel", "INFO"],
         "beat": [*celery, "beat", "--loglevel", "INFO", "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME],
-        "flower": [*celery, "flower", f"--address={bind}", f"--port={settings.LEPTON_FLOWER_PORT}"],
+        # Loopback only, whatever LEPTON_BIND says; credentials come in its environment
+        # (FLOWER_BASIC_AUTH), not on the command line where `ps` shows them. Read-only:
+        # jobs change through admin's audited actions, not by revoking messages.
+        "flower": [*celery, "flower", "--address=127.0.0.1", f"--port={settings.LEPTON_FLOWER_PORT}", "--read_only"],
     }
+
+
+def flower_credentials():
+    """(user, password, first_time): from the settings, or generated once into the data folder."""
+    user = settings.LEPTON_FLOWER_USER
+    if settings.LEPTON_FLOWER_PASSWORD:
+        return user, settings.LEPTON_FLOWER_PASSWORD, False
+    path = settings.DATA_DIR / "flower-credentials"
+    created = write_private_once(path, f"{user}:{secrets.token_urlsafe(18)}\n")
+    user, _, password = path.read_text(encoding="utf-8").strip().partition(":")
+    return user, password, created
 
 
 def ensure_admin():
@@ -81,7 +99,7 @@ class Supervisor:
 
     def start(self, name, command, env):
         """Start `command`; its output goes to <name>.log, rotated by size (lepton.process_log)."""
-        log = ProcessLog(self.log_dir / f"{name}.log", self.max_bytes, self.backups)
+        log = ProcessLog(private_file(self.log_dir / f"{name}.log"), self.max_bytes, self.backups)
         self.processes[name] = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=env, start_new_session=True, cwd=settings.BASE_DIR,
@@ -163,9 +181,13 @@ def main():
         connections.close_all()
         # REMAP_SIGTERM: SIGTERM stops a worker after a bounded grace (see jobs.shutdown).
         env = {**os.environ, "LEPTON_BROKER_URL": settings.BROKER_URL, "REMAP_SIGTERM": "SIGQUIT"}
+        # Flower never answers its API without a login.
+        env.pop("FLOWER_UNAUTHENTICATED_API", None)
+        flower_user, flower_password, flower_first_time = flower_credentials()
+        flower_env = {"FLOWER_BASIC_AUTH": f"{flower_user}:{flower_password}"}
         for name, command in process_commands().items():
-            supervisor.start(name, command, env)
-        _announce(password, log_dir)
+            supervisor.start(name, command, {**env, **flower_env} if name == "flower" else env)
+        _announce(password, log_dir, (flower_user, flower_password) if flower_first_time else None)
         while not stop:
             exited = supervisor.first_exited()
             if exited:
@@ -202,12 +224,13 @@ def _answers(redis):
         return False
 
 
-def _announce(password, log_dir):
+def _announce(password, log_dir, new_flower_credentials):
+    """On the terminal only: generated passwords never go to a log file."""
     bind = settings.LEPTON_BIND
     lines = [
         "Lepton is running. Ctrl-C stops everything.",
         f"  web    http://{bind}:{settings.LEPTON_PORT}/   (API: /api/, admin: /admin/)",
-        f"  flower http://{bind}:{settings.LEPTON_FLOWER_PORT}/",
+        f"  flower http://127.0.0.1:{settings.LEPTON_FLOWER_PORT}/   (login: see below or {settings.DATA_DIR / 'flower-credentials'})",
         f"  broker {settings.BROKER_URL}",
         f"  logs   {log_dir}/",
     ]
@@ -217,6 +240,8 @@ def _announce(password, log_dir):
             f"First run: admin login  admin / {password}",
             "  (shown once; change it with: .venv/bin/python manage.py lepton_user admin --staff --password NEW)",
         ]
+    if new_flower_credentials:
+        lines += ["", "First run: Flower login  {} / {}".format(*new_flower_credentials)]
     print("\n".join(lines), flush=True)
 
 

@@ -15,21 +15,17 @@ from kombu import Queue
 from lepton.brokers import AMQP_MAX_PRIORITY, is_amqp
 from lepton.env import env_bool, env_float, env_int, env_list, env_mapping, env_str
 from lepton.logs import logging_config
+from lepton.private_files import private_dir, private_file, write_private_once
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(env_str("LEPTON_DATA_DIR", str(BASE_DIR / "var"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# 0700, its files 0600 (lepton/private_files.py): it holds the database and secrets.
+DATA_DIR = private_dir(Path(env_str("LEPTON_DATA_DIR", str(BASE_DIR / "var"))).resolve())
 
 
 def _local_secret_key():
     """A key generated once per data folder, for machines where none is configured."""
     path = DATA_DIR / "secret-key"
-    try:
-        with open(path, "x", encoding="ascii") as handle:
-            handle.write(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    except FileExistsError:
-        pass
+    write_private_once(path, secrets.token_urlsafe(50))
     return path.read_text(encoding="ascii").strip()
 
 
@@ -110,6 +106,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if not env_str("LEPTON_DATABASE_URL"):
+    # Created 0600 before SQLite first opens it; SQLite gives -wal and -shm the same mode.
+    private_file(DATA_DIR / "lepton.sqlite3")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
     # Worker processes in the test suite open the test database by path: keep it a file.
@@ -495,3 +494,11 @@ LEPTON_CONTENT_SECURITY_POLICY = env_str(
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "lepton.csp.ContentSecurityPolicyMiddleware")
+# Flower: always behind basic auth (lepton/run.py, docker-compose.yml). Without a
+# password set, `make run` generates one into DATA_DIR/flower-credentials (0600) on first
+# run and prints it once. No comma or colon in either (Flower's list syntax).
+LEPTON_FLOWER_USER = env_str("LEPTON_FLOWER_USER", "flower")
+LEPTON_FLOWER_PASSWORD = env_str("LEPTON_FLOWER_PASSWORD")
+# Task events for jobs' messages only: housekeeping routed to the control queue sends
+# none (lepton/task_events.py), so Flower's task list is not a flood of ticks.
+CELERY_TASK_ANNOTATIONS = ["lepton.task_events.QuietControlPlane"]

@@ -15,8 +15,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
-SERVICES = {"redis", "postgres", "migrate", "web", "worker", "control", "beat", "flower"}
-REQUIRED = {"LEPTON_SECRET_KEY": "dummy-secret-key", "LEPTON_POSTGRES_PASSWORD": "dummy-password"}
+SERVICES = {"redis", "postgres", "migrate", "web", "worker", "control", "beat", "flower", "proxy"}
+REQUIRED = {
+    "LEPTON_SECRET_KEY": "dummy-secret-key",
+    "LEPTON_POSTGRES_PASSWORD": "dummy-password",
+    "LEPTON_FLOWER_PASSWORD": "dummy-flower-password",
+}
 
 requires_compose = pytest.mark.skipif(
     shutil.which("docker-compose") is None,
@@ -94,7 +98,7 @@ def test_compose_refuses_without_required_variable(missing, compose):
 
 
 @requires_compose
-def test_compose_publishes_on_loopback_only_by_default(compose):
+def test_compose_publishes_only_the_proxy_on_loopback_by_default(compose):
     config = rendered_config(compose, compose_env(**REQUIRED))
     published = {}
     for name, service in config["services"].items():
@@ -103,7 +107,7 @@ def test_compose_publishes_on_loopback_only_by_default(compose):
                 published[name] = f"{port.get('host_ip', '')}:{port['published']}"
             else:  # "127.0.0.1:8000:8000/tcp"
                 published[name] = port.split("/")[0].rsplit(":", 1)[0]
-    assert published == {"web": "127.0.0.1:8000", "flower": "127.0.0.1:5555"}
+    assert published == {"proxy": "127.0.0.1:8000"}
 
 
 def configure_make_run(monkeypatch, settings, **values):
@@ -115,7 +119,8 @@ def configure_make_run(monkeypatch, settings, **values):
 
 @requires_compose
 def test_compose_runs_the_same_commands_as_make_run(compose, monkeypatch, settings):
-    """Only binds differ (0.0.0.0 in a container), and the interpreter is `python`."""
+    """Only binds differ (0.0.0.0 in a container), and the interpreter is `python`;
+    Flower, served by the proxy at /flower/, also gets that URL prefix."""
     from lepton.run import process_commands
 
     sizes = {"LEPTON_WEB_WORKERS": 3, "LEPTON_WORKER_CONCURRENCY": 5}
@@ -128,6 +133,9 @@ def test_compose_runs_the_same_commands_as_make_run(compose, monkeypatch, settin
     image_schedule = "/app/var/" + Path(local_schedule).relative_to(settings.DATA_DIR).as_posix()
     commands = process_commands()
     assert set(commands) <= set(config["services"])
+    commands["flower"] = [
+        "--address=0.0.0.0" if arg == "--address=127.0.0.1" else arg for arg in commands["flower"]
+    ] + ["--url_prefix=flower"]
     for name, command in commands.items():
         expected = ["python", *[image_schedule if arg == local_schedule else arg for arg in command[1:]]]
         assert config["services"][name]["command"] == expected, name

@@ -7,3 +7,6 @@ every operator action); `records` holds what they share.
 
 from jobs import admin_users  # noqa: F401  (the user admin with "Send invitation")
 from jobs.admin import audit, jobs, workers  # noqa: F401  (each registers its admin)
+from jobs.admin.records import RecordAdmin, json_preview
+
+__all__ = ["RecordAdmin", "json_preview"]

@@ -206,7 +206,8 @@ class SubtaskAdmin(RecordAdmin):
     def get_queryset(self, request):
         # The list shows neither payload nor result; they can be large.
         queryset = super().get_queryset(request)
-        return queryset.defer("payload", "result") if request.resolver_match.url_name.endswith("changelist") else queryset
+        url_name = getattr(request.resolver_match, "url_name", "") or ""
+        return queryset.defer("payload", "result") if url_name.endswith("changelist") else queryset
 
     @admin.display(description="job", ordering="job_id")
     def job_column(self, subtask):
