@@ -4,7 +4,8 @@ import pytest
 from django.core.cache import cache
 
 from lepton.celery import app as celery_app
-from tests.integration.conftest import broker  # noqa: F401  (the session's embedded Redis)
+# The session's embedded Redis, and real workers and beat for the browser test.
+from tests.integration.conftest import broker, platform, platform_env  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
