@@ -57,7 +57,13 @@ def line_chart(title, unit, series, start, end):
                 current.append(f"{x(t):.1f},{y(v):.1f}")
         if current:
             segments.append(current)
-        lines.append({"label": s.label, "colour": colour, "segments": [" ".join(seg) for seg in segments]})
+        lines.append({
+            "label": s.label,
+            "colour": colour,
+            "segments": [" ".join(seg) for seg in segments if len(seg) > 1],
+            # A lone point between gaps draws no line: it is drawn as a dot.
+            "dots": [seg[0].split(",") for seg in segments if len(seg) == 1],
+        })
     grid = [{"y": round(y(top * f), 1), "label": _format(top * f)} for f in (0, 0.5, 1)]
     return {
         "title": title, "unit": unit, "lines": lines, "grid": grid, "empty": not values,

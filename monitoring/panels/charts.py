@@ -17,6 +17,10 @@ TITLE = "History"
 TEMPLATE = "monitoring/panels/charts.html"
 #: (label, seconds shown, minutes per point)
 RANGES = (("last hour", 3600, 1), ("last 24 hours", 86400, 5))
+#: A snapshot covering more than this spans a gap (beat was down, or the first one,
+#: which takes in all history): its rates are no figure for one moment, so the
+#: throughput lines break there.
+GAP_SECONDS = 600
 #: Charts are rebuilt at most once a minute (snapshots come once a minute).
 CACHE_SECONDS = 60
 PERCENTILE_FIELDS = ("wait_p50", "wait_p95", "wait_p99", "run_p50", "run_p95", "run_p99")
@@ -84,6 +88,9 @@ def _charts(label, points, start, end):
     def series(name, value):
         return Series(name, [(p.at, value(p)) for p in points])
 
+    def rate(name, count, per):
+        return series(name, lambda p: None if p.seconds > GAP_SECONDS else count(p) * per / p.seconds)
+
     def percentiles(prefix):
         return [series(q, lambda p, q=q: p.percentiles[f"{prefix}_{q}"]) for q in ("p50", "p95", "p99")]
 
@@ -91,10 +98,10 @@ def _charts(label, points, start, end):
         "label": label,
         "charts": [
             line_chart("Throughput", "per second / per minute", [
-                series("succeeded subtasks/s", lambda p: p.succeeded / p.seconds),
-                series("jobs/min", lambda p: p.jobs * 60 / p.seconds),
+                rate("succeeded subtasks/s", lambda p: p.succeeded, 1),
+                rate("jobs/min", lambda p: p.jobs, 60),
             ], start, end),
-            line_chart("Failures", "subtasks/s", [series("failed subtasks/s", lambda p: p.failed / p.seconds)], start, end),
+            line_chart("Failures", "subtasks/s", [rate("failed subtasks/s", lambda p: p.failed, 1)], start, end),
             line_chart("Run time", "seconds", percentiles("run"), start, end),
             line_chart("Queue wait", "seconds", percentiles("wait"), start, end),
         ],

@@ -59,6 +59,7 @@ def test_latency_windows_are_differences_of_cumulative_snapshots():
 
 def test_failures_get_a_chart_of_their_own():
     now = timezone.now()
+    history.take(now - timedelta(minutes=3))
     job = make.job()
     make.finished_subtask(job, 0, Subtask.Status.FAILED, now - timedelta(minutes=2))
     history.take(now)
@@ -74,3 +75,14 @@ def test_failures_get_a_chart_of_their_own():
 
 def test_nice_ceiling_rounds_the_axis_up():
     assert [charts.nice_ceiling(v) for v in (0, 0.7, 3, 42, 2500)] == [1.0, 1.0, 5, 50, 2500]
+
+
+def test_the_first_snapshot_spanning_all_history_draws_no_rate():
+    now = timezone.now()
+    job = make.job()
+    make.finished_subtask(job, 0, Subtask.Status.SUCCEEDED, now - timedelta(minutes=2))
+    history.take(now)
+
+    throughput = charts_panel.context(now)["ranges"][0]["charts"][0]
+
+    assert throughput["empty"]
