@@ -3,11 +3,10 @@
 import pytest
 
 from lepton.celery import app as celery_app
-from tests.integration.conftest import broker  # noqa: F401  (the session's embedded Redis)
 
 
 @pytest.fixture(autouse=True)
-def real_broker(broker):  # noqa: F811
+def real_broker(broker):
     """Every monitoring test sees the embedded Redis, empty."""
     broker.client.flushdb()
     return broker
