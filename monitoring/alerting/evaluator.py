@@ -44,7 +44,7 @@ def apply(rule, samples, now):
         rule.comparison, rule.threshold, rule.for_seconds,
         samples, [OpenAlert(a.pk, a.labels, a.state, a.started_at) for a in open_rows.values()], now,
     )
-    silences = [s for s in Silence.objects.filter(rule=rule, ends_at__gt=now)]
+    silences = list(Silence.objects.filter(rule=rule, ends_at__gt=now))
     with transaction.atomic():
         for labels, value, state in changes.created:
             alert = Alert.objects.create(

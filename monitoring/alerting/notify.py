@@ -87,6 +87,7 @@ def queue_test(channel):
 
 
 def _queue(notification):
+    # Imported here: the tasks module imports this one.
     from monitoring.alerting.tasks import send_notification
 
     notification.save()

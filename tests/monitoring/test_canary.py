@@ -1,5 +1,5 @@
 """monitoring.canary: runs submitted per queue as the system user, closed, failed past the
-deadline, counted for the alert and readiness, pruned."""
+deadline, counted for the alert and readiness; retention of canary runs and alerts."""
 
 from datetime import timedelta
 
@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from jobs.models import Job
 from monitoring import canary, retention
-from monitoring.models import CanaryRun
+from monitoring.models import Alert, CanaryRun
+from tests.monitoring.alerting_helpers import rule
 
 pytestmark = pytest.mark.django_db
 
@@ -96,9 +97,6 @@ def test_retention_prunes_old_runs_and_old_canary_jobs_only(settings):
 
 
 def test_retention_prunes_resolved_alerts_but_never_open_ones(settings):
-    from monitoring.models import Alert
-    from tests.monitoring.alerting_helpers import rule
-
     backlog = rule()
     old = timezone.now() - timedelta(days=settings.LEPTON_ALERT_RETENTION_DAYS + 1)
     fields = dict(rule=backlog, started_at=old, last_evaluated_at=old)

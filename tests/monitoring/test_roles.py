@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from jobs.models import Job
@@ -54,8 +54,6 @@ def test_an_admin_has_every_lepton_permission():
 def test_permissions_granted_by_hand_are_kept(django_user_model):
     extra = django_user_model._meta.app_label
     viewer = Group.objects.get(name="viewer")
-    from django.contrib.auth.models import Permission
-
     viewer.permissions.add(Permission.objects.get(content_type__app_label=extra, codename="view_user"))
     ensure_roles()
     assert (extra, "view_user") in codenames("viewer")
