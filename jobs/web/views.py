@@ -25,7 +25,8 @@ STOP_POLLING = 286
 
 @login_required
 def job_list(request):
-    jobs = Job.objects.filter(owner=request.user).with_running()
+    # The list shows no results or errors: leave those (possibly large) columns unread.
+    jobs = Job.objects.filter(owner=request.user).with_running().defer("result", "error")
     status, type_name = request.GET.get("status", ""), request.GET.get("type", "")
     if status:
         jobs = jobs.filter(status=status)

@@ -57,7 +57,7 @@ def _wait_for_port(service, port, timeout=60):
     raise RuntimeError(f"web server not listening on {port} after {timeout}s:\n{service.log()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server_url(django_db_setup, django_db_blocker, tmp_path_factory):
     """gunicorn, a worker, a control worker and beat over the test database, as `make run`."""
     run_dir = Path(tmp_path_factory.mktemp("browser", numbered=True))
@@ -83,11 +83,14 @@ def live_server_url(django_db_setup, django_db_blocker, tmp_path_factory):
                 service.stop()
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """Chromium for the session. Playwright's sync API keeps an asyncio loop in this thread,
+@pytest.fixture(scope="module")
+def browser(live_server_url):
+    """Chromium for the module. Playwright's sync API keeps an asyncio loop in this thread,
     which makes Django refuse database calls as if they came from async code; the tests'
-    own database calls are plain synchronous ones, so the check is lifted while it runs."""
+    own database calls are plain synchronous ones, so the check is lifted while it runs.
+
+    Module scope, set up after the server: the loop and the lifted check end with this
+    module, before any other test (or a subprocess inheriting the environment) runs."""
     from playwright.sync_api import sync_playwright
 
     with pytest.MonkeyPatch.context() as patch:

@@ -79,6 +79,7 @@ def test_a_user_submits_watches_downloads_and_gets_a_reply_to_feedback(new_page,
     page.goto("/account/")
     page.get_by_role("button", name="Create token").click()
     expect(page.locator("code.key")).to_have_text(re.compile(r"^[0-9a-f]{40}$"))
+    screenshot(page, "account")
 
     operator = new_page()
     log_in(operator, "ops", PASSWORD)
