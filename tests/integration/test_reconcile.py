@@ -2,8 +2,6 @@
 in the database and in a real Redis. Jobs are routed to a queue no worker consumes, so
 the messages it sends stay where the test can count them."""
 
-import base64
-import json
 from datetime import timedelta
 
 import pytest
@@ -12,6 +10,7 @@ from django.utils import timezone
 from jobs.models import Job, RecoveryEvent, Subtask
 from jobs.reconcile import reconcile
 from jobs.submit import submit_job
+from tests.brokers import requires_redis
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -23,21 +22,20 @@ def parked(settings, broker):
     settings.LEPTON_QUEUES = [*settings.LEPTON_QUEUES, PARKED]
     settings.LEPTON_ROUTES = {"diagnostic": PARKED}
     settings.LEPTON_JOB_WINDOW = 1
-    broker.client.delete(*[f"{PARKED}{suffix}" for suffix in ("", ":3", ":6", ":9")])
+    broker.purge(PARKED)
     yield broker
 
 
 def sent(broker):
     """(task name, first argument) of every message waiting on the parked queue."""
-    messages = [json.loads(raw) for key in (PARKED, f"{PARKED}:6") for raw in broker.client.lrange(key, 0, -1)]
-    return [(m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0][0]) for m in messages]
+    return [(message.task, message.first_arg) for message in broker.messages(PARKED)]
 
 
 @pytest.fixture
 def job(parked, owner):
     job, _ = submit_job(owner, "diagnostic", {"subtasks": 3})
     Job.objects.filter(pk=job.pk).update(status="running")
-    parked.client.delete(PARKED, f"{PARKED}:6")  # the submission's own message
+    parked.purge(PARKED)  # the submission's own message
     return job
 
 
@@ -98,9 +96,10 @@ def test_a_queued_subtask_whose_message_never_left_is_sent_again(job, parked, se
     assert reconcile()["redispatched"] == 0, "sent again once per LEPTON_REDISPATCH_SECONDS"
 
 
+@requires_redis
 def test_after_a_broker_flush_everything_queued_is_sent_again(job, parked):
     reconcile()  # the broker is known from here on
-    parked.client.flushdb()
+    parked.flush()
 
     assert reconcile()["redispatched"] == 1
     assert RecoveryEvent.objects.filter(kind="broker_reset").count() >= 1
