@@ -16,9 +16,10 @@ $(INSTALLED): requirements.txt
 run: $(INSTALLED)
 	$(PY) -m lepton.run
 
-## The whole test suite (starts its own Redis and workers unless told otherwise).
+## The whole test suite (starts its own Redis and workers unless told otherwise);
+## PYTEST_ARGS narrows it, e.g. `make test PYTEST_ARGS=tests/integration`.
 test: $(INSTALLED)
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Lepton against raw Celery, plus the fairness checks: a table of medians and targets,
 ## also written to var/bench/results-<timestamp>.json. Starts and stops its own everything.

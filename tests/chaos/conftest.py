@@ -1,6 +1,7 @@
 """The chaos suite: real processes, real signals, a real Redis killed, flushed and restarted.
 
-Each scenario gets its own embedded Redis (scenarios flush and restart it), a control
+Each scenario gets its own broker — an embedded Redis (scenarios flush and restart it),
+or on RabbitMQ (LEPTON_TEST_BROKER_URL=amqp://...) a vhost of its own — a control
 worker and beat (the reconciler) and the workers it needs, all over the pytest-django
 test database, and runs jobs whose answer is known. Every repetition checks that
 
@@ -49,6 +50,7 @@ from jobs import registry
 from jobs.broker import SENTINEL_KEY
 from jobs.models import Job, Subtask
 from lepton.embedded_redis import EmbeddedRedis
+from tests.brokers import ON_AMQP, TEST_BROKER_URL, AmqpBroker
 from tests.processes import ROOT, database_url, start_beat, start_worker
 
 CHAOS_JOB_TYPES = "tests.chaos.jobtypes"
@@ -76,6 +78,8 @@ CHAOS_ENV = {
 RECOVERY_BOUND = 60.0
 
 RESULTS = pytest.StashKey[dict]()
+#: Numbers the scenarios' RabbitMQ vhosts.
+_VHOSTS = itertools.count(1)
 
 
 def pytest_addoption(parser):
@@ -174,19 +178,29 @@ def hostname(worker):
 
 
 class Platform:
-    """One scenario's Redis, reconciler (a control worker and beat) and job workers."""
+    """One scenario's broker, reconciler (a control worker and beat) and job workers.
+
+    `redis` is the scenario's embedded Redis, None on RabbitMQ (where `amqp` is its vhost).
+    """
 
     def __init__(self, env, log_dir):
         # Unix socket paths must stay short: the Redis lives in its own /tmp folder.
         self.run_dir = Path(tempfile.mkdtemp(prefix="lc-", dir="/tmp"))
         self.log_dir = log_dir
-        self.redis = EmbeddedRedis(self.run_dir / "redis.sock", log_dir / "redis.log")
-        self.env = {**env, "LEPTON_BROKER_URL": self.redis.url}
+        self.redis = self.amqp = None
+        if ON_AMQP:
+            self.amqp = AmqpBroker(TEST_BROKER_URL, f"lepton-chaos-{os.getpid()}-{next(_VHOSTS)}")
+            url = self.amqp.url
+        else:
+            self.redis = EmbeddedRedis(self.run_dir / "redis.sock", log_dir / "redis.log")
+            url = self.redis.url
+        self.env = {**env, "LEPTON_BROKER_URL": url}
         self.services = []
         self._numbers = itertools.count(1)
 
     def start(self):
-        self.redis.start()
+        if self.redis is not None:
+            self.redis.start()
         self.services.append(
             start_worker("control", self.env, self.log_dir, [settings.CONTROL_QUEUE], concurrency=1)
         )
@@ -196,6 +210,8 @@ class Platform:
         return self
 
     def reconciler_ran(self):
+        if self.amqp is not None:
+            return self.amqp.has_queue(SENTINEL_KEY)
         with self.redis.client() as client:
             return client.exists(SENTINEL_KEY)
 
@@ -223,7 +239,10 @@ class Platform:
                     os.killpg(service.pid, signal.SIGKILL)
                 service.stop()
         finally:
-            self.redis.stop()
+            if self.redis is not None:
+                self.redis.stop()
+            if self.amqp is not None:
+                self.amqp.close()
             shutil.rmtree(self.run_dir, ignore_errors=True)
 
 

@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from jobs.models import RecoveryEvent, Subtask
+from tests.brokers import requires_redis
 from tests.chaos.conftest import (
     all_running,
     assert_counted_once,
@@ -41,6 +42,7 @@ def submit_and_wait_for_progress(platform):
     return job_id
 
 
+@requires_redis
 def test_d_a_flushed_broker_delays_the_job_but_loses_nothing(start_platform, chaos):
     # A window above the job's size: every subtask not yet run is a message in Redis.
     platform = start_platform(LEPTON_JOB_WINDOW=str(SUBTASKS * 2))
@@ -57,6 +59,7 @@ def test_d_a_flushed_broker_delays_the_job_but_loses_nothing(start_platform, cha
         assert RecoveryEvent.objects.filter(kind="broker_reset", created_at__gt=flushed_at).exists()
 
 
+@requires_redis
 def test_e_a_restarted_broker_delays_the_job_but_loses_nothing(start_platform, chaos):
     platform = start_platform()
     platform.add_worker()
@@ -73,6 +76,7 @@ def test_e_a_restarted_broker_delays_the_job_but_loses_nothing(start_platform, c
         assert RecoveryEvent.objects.filter(kind="broker_reset", created_at__gt=restarted_at).exists()
 
 
+@requires_redis
 def test_f_a_message_delivered_again_while_its_subtask_runs_is_not_counted_twice(start_platform, chaos):
     # Leases outlast the subtasks, so only the broker's redelivery can run one twice.
     platform = start_platform(LEPTON_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT), LEPTON_LEASE_SECONDS="30")

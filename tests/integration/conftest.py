@@ -1,8 +1,6 @@
 """Real Celery worker processes and beat, over the test database and the session's broker
-(the `broker` fixture of tests/conftest.py)."""
+(the `broker` fixture of tests/conftest.py: Redis or RabbitMQ, see tests/brokers.py)."""
 
-import base64
-import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -95,19 +93,18 @@ def parked(settings, broker):
     settings.LEPTON_QUEUES = [*settings.LEPTON_QUEUES, PARKED]
     settings.LEPTON_ROUTES = {"diagnostic": PARKED}
     settings.LEPTON_JOB_WINDOW = 1
-    broker.client.delete(*[f"{PARKED}{suffix}" for suffix in ("", ":3", ":6", ":9")])
+    broker.purge(PARKED)
     yield broker
 
 
 def sent(broker):
     """(task name, first argument) of every message waiting on the parked queue."""
-    messages = [json.loads(raw) for key in (PARKED, f"{PARKED}:6") for raw in broker.client.lrange(key, 0, -1)]
-    return [(m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0][0]) for m in messages]
+    return [(message.task, message.first_arg) for message in broker.messages(PARKED)]
 
 
 @pytest.fixture
 def job(parked, owner):
     job, _ = submit_job(owner, "diagnostic", {"subtasks": 3})
     Job.objects.filter(pk=job.pk).update(status="running")
-    parked.client.delete(PARKED, f"{PARKED}:6")  # the submission's own message
+    parked.purge(PARKED)  # the submission's own message
     return job

@@ -1,4 +1,4 @@
-"""Routing, priority lanes and the dispatch window, observed in a real Redis.
+"""Routing, priority lanes and the dispatch window, observed in a real broker.
 
 Jobs here are routed (LEPTON_ROUTES) to a queue no session worker consumes, so their
 messages stay in the broker until the test starts a worker for it.
@@ -8,13 +8,13 @@ import time
 
 import pytest
 
-from jobs.models import Job, Subtask
+from jobs.models import Job, Priority, Subtask
+from jobs.routing import MESSAGE_PRIORITY
 from tests.integration.conftest import wait_for_job
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 PARKED = "parked"
-PRIORITY_LISTS = {"high": f"{PARKED}:3", "normal": f"{PARKED}:6", "low": f"{PARKED}:9"}
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def parked(settings, broker):
     settings.LEPTON_QUEUES = [*settings.LEPTON_QUEUES, PARKED]
     settings.LEPTON_ROUTES = {"diagnostic": PARKED}
     yield
-    broker.client.delete(PARKED, *PRIORITY_LISTS.values())
+    broker.purge(PARKED)
 
 
 @pytest.fixture
@@ -48,7 +48,9 @@ def submit(api, params, priority="normal"):
 
 
 def waiting(broker):
-    return {priority: broker.client.llen(key) for priority, key in PRIORITY_LISTS.items()}
+    """{priority: messages of that priority waiting on the parked queue}."""
+    levels = [message.priority for message in broker.messages(PARKED)]
+    return {priority: levels.count(level) for priority, level in MESSAGE_PRIORITY.items()}
 
 
 def test_a_job_lands_on_its_routed_queue_in_its_priority_list(parked, platform, broker, api):
@@ -57,7 +59,7 @@ def test_a_job_lands_on_its_routed_queue_in_its_priority_list(parked, platform, 
     low = submit(api, {"subtasks": 2}, priority="low")
 
     assert (normal["queue"], high["queue"], low["queue"]) == (PARKED, PARKED, PARKED)
-    assert waiting(broker) == {"high": 1, "normal": 3, "low": 2}
+    assert waiting(broker) == {Priority.HIGH: 1, Priority.NORMAL: 3, Priority.LOW: 2}
     time.sleep(1.0)  # no session worker consumes the parked queue
     assert not Subtask.objects.exclude(status="queued").exists()
 
@@ -76,13 +78,13 @@ def test_a_worker_takes_high_priority_work_before_normal_work(parked, platform, 
 def test_a_job_never_has_more_than_its_window_in_the_broker(parked, platform, broker, api, settings, start_parked_worker):
     settings.LEPTON_JOB_WINDOW = 3
     job = submit(api, {"subtasks": 400})
-    assert waiting(broker)["normal"] == 3
+    assert waiting(broker)[Priority.NORMAL] == 3
     assert Subtask.objects.filter(job_id=job["id"], status="pending").count() == 397
 
     start_parked_worker()
     most_waiting = 0
     while not Job.objects.get(pk=job["id"]).is_final:
-        most_waiting = max(most_waiting, sum(waiting(broker).values()))
+        most_waiting = max(most_waiting, broker.depth(PARKED))
         time.sleep(0.005)
     job = Job.objects.get(pk=job["id"])
     assert job.status == "succeeded" and job.done == 400

@@ -7,8 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from jobs.broker import SENTINEL_KEY
 from jobs.models import Job, RecoveryEvent, Subtask
 from jobs.reconcile import reconcile
+from tests.brokers import requires_amqp, requires_redis
 from tests.integration.conftest import sent
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -71,14 +73,30 @@ def test_a_queued_subtask_whose_message_never_left_is_sent_again(job, parked, se
     assert reconcile()["redispatched"] == 0, "sent again once per LEPTON_REDISPATCH_SECONDS"
 
 
+@requires_redis
 def test_after_a_broker_flush_everything_queued_is_sent_again(job, parked):
     reconcile()  # the broker is known from here on
-    parked.client.flushdb()
+    parked.flush()
 
     assert reconcile()["redispatched"] == 1
     assert RecoveryEvent.objects.filter(kind="broker_reset").count() >= 1
     subtask = job.subtasks.get(index=0)
     assert sent(parked) == [("jobs.tasks.run_subtasks", [[subtask.pk, 1]])]
+
+
+@requires_amqp
+def test_a_rabbitmq_that_lost_its_data_is_noticed_and_queued_work_sent_again(job, parked):
+    reconcile()  # the broker is known from here on
+    # What a wiped node looks like: the durable sentinel queue and the messages are gone.
+    parked.delete_queue(SENTINEL_KEY)
+    parked.purge(PARKED)
+
+    assert reconcile()["redispatched"] == 1
+    subtask = job.subtasks.get(index=0)
+    assert sent(parked) == [("jobs.tasks.run_subtasks", [[subtask.pk, 1]])]
+    resets = RecoveryEvent.objects.filter(kind="broker_reset").count()
+    reconcile()
+    assert RecoveryEvent.objects.filter(kind="broker_reset").count() == resets, "the reset is noticed once"
 
 
 def test_a_job_stuck_in_finalizing_gets_its_combine_step_again(job, parked, settings):

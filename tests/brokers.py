@@ -1,0 +1,161 @@
+"""The broker a test session runs on, Redis or RabbitMQ, behind one small interface.
+
+LEPTON_TEST_BROKER_URL names it (LEPTON_TEST_REDIS_URL still works for Redis); unset,
+each user starts an embedded Redis. On RabbitMQ every session (and every chaos
+scenario) gets a vhost of its own, created with `rabbitmqctl` and deleted afterwards,
+so runs never see each other's queues or messages; on a shared Redis the database is
+flushed before and after instead.
+
+Tests read what waits in a queue through `messages()` and `depth()`, and empty it with
+`purge()`, without knowing how the broker stores it.
+"""
+
+import base64
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import redis
+from amqp.exceptions import ChannelError
+from kombu import Connection
+
+from lepton.brokers import AMQP_MAX_PRIORITY, is_amqp
+
+TEST_BROKER_URL = os.environ.get("LEPTON_TEST_BROKER_URL") or os.environ.get("LEPTON_TEST_REDIS_URL") or ""
+ON_AMQP = is_amqp(TEST_BROKER_URL)
+
+#: For tests of what only Redis does (FLUSHALL, a restart without persistence, the
+#: visibility timeout).
+requires_redis = pytest.mark.skipif(
+    ON_AMQP,
+    reason="Redis-only fault: RabbitMQ keeps durable queues across restarts and has no "
+    "FLUSHALL or visibility timeout (it requeues unacked messages when a connection drops)",
+)
+
+#: Redis keeps one list per priority step: `queue` for 0, `queue:3`, `queue:6`, `queue:9`.
+REDIS_PRIORITY_STEPS = (0, 3, 6, 9)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A message waiting in a queue: its task, first argument and priority (Redis order)."""
+
+    task: str
+    first_arg: object
+    priority: int
+
+
+class RedisBroker:
+    kind = "redis"
+
+    def __init__(self, url, client=None):
+        self.url = url
+        self.client = client or redis.Redis.from_url(url)
+
+    def _keys(self, queue):
+        return [queue if step == 0 else f"{queue}:{step}" for step in REDIS_PRIORITY_STEPS]
+
+    def messages(self, queue):
+        found = []
+        for step, key in zip(REDIS_PRIORITY_STEPS, self._keys(queue)):
+            # kombu pushes on the left and pops on the right: oldest last.
+            for raw in reversed(self.client.lrange(key, 0, -1)):
+                message = json.loads(raw)
+                body = json.loads(base64.b64decode(message["body"]))
+                found.append(Sent(message["headers"]["task"], body[0][0], step))
+        return found
+
+    def depth(self, queue):
+        return sum(self.client.llen(key) for key in self._keys(queue))
+
+    def purge(self, *queues):
+        keys = [key for queue in queues for key in self._keys(queue)]
+        if keys:
+            self.client.delete(*keys)
+
+    def flush(self):
+        self.client.flushdb()
+
+    def close(self):
+        self.client.close()
+
+
+class AmqpBroker:
+    """A vhost of its own on the RabbitMQ that `base_url` points at."""
+
+    kind = "amqp"
+
+    def __init__(self, base_url, vhost):
+        parts = urlsplit(base_url)
+        self.vhost = vhost
+        self.user = parts.username or "guest"
+        self.url = urlunsplit(parts._replace(path=f"/{vhost}"))
+        _rabbitmqctl("add_vhost", vhost)
+        _rabbitmqctl("set_permissions", "-p", vhost, self.user, ".*", ".*", ".*")
+        self.connection = Connection(self.url)
+
+    def _channel(self):
+        return self.connection.channel()
+
+    def messages(self, queue):
+        """Read without taking: every message is got unacknowledged, then the channel is
+        closed, which puts them all back."""
+        channel = self._channel()
+        found = []
+        try:
+            while (message := channel.basic_get(queue, no_ack=False)) is not None:
+                body = json.loads(message.body)
+                priority = AMQP_MAX_PRIORITY - (message.properties.get("priority") or 0)
+                found.append(Sent(message.headers["task"], body[0][0], priority))
+        except ChannelError:
+            return []  # no such queue yet: nothing was sent to it
+        finally:
+            _close(channel)
+        return found
+
+    def depth(self, queue):
+        channel = self._channel()
+        try:
+            return channel.queue_declare(queue, passive=True).message_count
+        except ChannelError:
+            return 0
+        finally:
+            _close(channel)
+
+    def purge(self, *queues):
+        for queue in queues:
+            channel = self._channel()
+            try:
+                channel.queue_purge(queue)
+            except ChannelError:
+                pass
+            finally:
+                _close(channel)
+
+    def has_queue(self, queue):
+        channel = self._channel()
+        try:
+            channel.queue_declare(queue, passive=True)
+            return True
+        except ChannelError:
+            return False
+        finally:
+            _close(channel)
+
+    def close(self):
+        self.connection.release()
+        _rabbitmqctl("delete_vhost", self.vhost)
+
+
+def _close(channel):
+    try:
+        channel.close()
+    except Exception:
+        pass  # the broker already closed it (a failed passive declare does)
+
+
+def _rabbitmqctl(*args):
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
