@@ -10,7 +10,8 @@ from django.utils import timezone
 from jobs.models import Job, RecoveryEvent, Subtask
 from jobs.reconcile import reconcile
 from jobs.submit import submit_job
-from tests.brokers import requires_redis
+from jobs.broker import SENTINEL_KEY
+from tests.brokers import requires_amqp, requires_redis
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -105,6 +106,21 @@ def test_after_a_broker_flush_everything_queued_is_sent_again(job, parked):
     assert RecoveryEvent.objects.filter(kind="broker_reset").count() >= 1
     subtask = job.subtasks.get(index=0)
     assert sent(parked) == [("jobs.tasks.run_subtasks", [[subtask.pk, 1]])]
+
+
+@requires_amqp
+def test_a_rabbitmq_that_lost_its_data_is_noticed_and_queued_work_sent_again(job, parked):
+    reconcile()  # the broker is known from here on
+    # What a wiped node looks like: the durable sentinel queue and the messages are gone.
+    parked.delete_queue(SENTINEL_KEY)
+    parked.purge(PARKED)
+
+    assert reconcile()["redispatched"] == 1
+    subtask = job.subtasks.get(index=0)
+    assert sent(parked) == [("jobs.tasks.run_subtasks", [[subtask.pk, 1]])]
+    resets = RecoveryEvent.objects.filter(kind="broker_reset").count()
+    reconcile()
+    assert RecoveryEvent.objects.filter(kind="broker_reset").count() == resets, "the reset is noticed once"
 
 
 def test_a_job_stuck_in_finalizing_gets_its_combine_step_again(job, parked, settings):
