@@ -35,6 +35,9 @@ requires_redis = pytest.mark.skipif(
     "FLUSHALL or visibility timeout (it requeues unacked messages when a connection drops)",
 )
 
+#: For tests of what only RabbitMQ does.
+requires_amqp = pytest.mark.skipif(not ON_AMQP, reason="RabbitMQ only: set LEPTON_TEST_BROKER_URL=amqp://...")
+
 #: Redis keeps one list per priority step: `queue` for 0, `queue:3`, `queue:6`, `queue:9`.
 REDIS_PRIORITY_STEPS = (0, 3, 6, 9)
 
@@ -134,6 +137,13 @@ class AmqpBroker:
                 pass
             finally:
                 _close(channel)
+
+    def delete_queue(self, queue):
+        channel = self._channel()
+        try:
+            channel.queue_delete(queue)
+        finally:
+            _close(channel)
 
     def has_queue(self, queue):
         channel = self._channel()
