@@ -12,6 +12,7 @@ urlpatterns = [
     path("jobs/<int:pk>/progress/", views.job_progress, name="job-progress"),
     path("jobs/<int:pk>/cancel/", views.cancel, name="job-cancel"),
     path("jobs/<int:pk>/retry/", views.retry, name="job-retry"),
+    path("jobs/<int:pk>/delete/", views.delete, name="job-delete"),
     path("jobs/<int:pk>/result.json", downloads.result_json, name="job-result-json"),
     path("jobs/<int:pk>/result.csv", downloads.result_csv, name="job-result-csv"),
 ]

@@ -1,4 +1,4 @@
-"""The user's jobs: list, detail, the live progress fragment, cancel and retry.
+"""The user's jobs: list, detail, the live progress fragment, cancel, retry and delete.
 
 Every lookup is scoped to the requesting user (`owner=request.user`): another user's
 job is a 404, never a 403 that would confirm it exists.
@@ -6,6 +6,7 @@ job is a 404, never a 403 that would confirm it exists.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,8 +14,10 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from jobs import registry
-from jobs.control import cancel_job, retry_job
+from jobs.admission import AdmissionRefused, admit_retry
+from jobs.control import cancel_job, delete_job, retry_job
 from jobs.models import Job
+from jobs.waiting import waiting_reason
 from jobs.web import results
 
 JOBS_PER_PAGE = 25
@@ -80,11 +83,30 @@ def cancel(request, pk):
 @login_required
 def retry(request, pk):
     job = _own_job(request, pk)
-    if retry_job(job.pk):
+    try:
+        # Admission and the retry in one transaction, as at the API: refused, nothing changes.
+        with transaction.atomic():
+            admit_retry(job.pk)
+            retried = retry_job(job.pk)
+    except AdmissionRefused as refusal:
+        messages.error(request, f"Not retried: {refusal.message} Try again in {refusal.retry_after} s.")
+        return redirect("job-detail", pk=job.pk, permanent=False)
+    if retried:
         messages.success(request, f"Job {job.pk} is running again: its failed subtasks will be retried.")
     else:
         messages.error(request, f"Job {job.pk} is {job.status}; only a failed job can be retried.")
     return redirect("job-detail", pk=job.pk, permanent=False)
+
+
+@require_POST
+@login_required
+def delete(request, pk):
+    job = _own_job(request, pk)
+    if not delete_job(job.pk):
+        messages.error(request, f"Job {job.pk} is {job.status}; only a finished job can be deleted. Cancel it first.")
+        return redirect("job-detail", pk=job.pk, permanent=False)
+    messages.success(request, f"Job {job.pk} deleted.")
+    return redirect("job-list", permanent=False)
 
 
 def _own_job(request, pk):
@@ -99,6 +121,8 @@ def _live_context(job, subtask_page):
         "result": results.present(job),
         "can_cancel": job.status in Job.ACTIVE,
         "can_retry": job.status == Job.Status.FAILED,
+        "can_delete": job.is_final,
+        "waiting_reason": "" if job.is_final else waiting_reason(job),
         "poll_seconds": poll_seconds(job, timezone.now()),
     }
 

@@ -1,4 +1,4 @@
-"""Health page panels, drawn in this order. Each module has TITLE, TEMPLATE and
-`context(now) -> dict` (see /work/briefs: the monitoring layout)."""
+"""Health page panels, drawn in this order. Each module here has TITLE, TEMPLATE and
+`context(now) -> dict`; a new panel is a module plus its name in PANELS."""
 
-PANELS = ["workers", "queues", "throughput", "charts", "latency", "healing"]
+PANELS = ["alerts", "workers", "queues", "throughput", "charts", "latency", "healing", "canary", "feedback"]

@@ -52,7 +52,7 @@ def test_the_list_polls_while_a_job_is_active_and_not_after(web, make_job):
 def test_a_stranger_gets_404_on_every_job_url(stranger_web, wordcount_job):
     for suffix in ["", "progress/", "result.json", "result.csv"]:
         assert stranger_web.get(f"/jobs/{wordcount_job.pk}/{suffix}").status_code == 404, suffix
-    for action in ["cancel", "retry"]:
+    for action in ["cancel", "retry", "delete"]:
         assert stranger_web.post(f"/jobs/{wordcount_job.pk}/{action}/").status_code == 404, action
 
 
@@ -147,6 +147,41 @@ def test_retry_is_offered_only_for_a_failed_job_and_reruns_it(web, make_job):
     assert f'action="/jobs/{job.pk}/retry/"' in html and "diagnostic permanent fault" in html
     assert response.status_code == 302
     assert Job.objects.get(pk=job.pk).status == Job.Status.RUNNING
+
+
+def test_delete_is_offered_only_for_a_finished_job_and_removes_it(web, make_job, wordcount_job):
+    active = make_job()
+
+    assert "/delete/" not in web.get(f"/jobs/{active.pk}/").content.decode()
+    assert f'action="/jobs/{wordcount_job.pk}/delete/"' in web.get(f"/jobs/{wordcount_job.pk}/").content.decode()
+    refused = web.post(f"/jobs/{active.pk}/delete/")
+    response = web.post(f"/jobs/{wordcount_job.pk}/delete/")
+
+    assert Job.objects.filter(pk=active.pk).exists()
+    assert "only a finished job can be deleted" in web.get(refused["Location"]).content.decode()
+    assert response.status_code == 302 and response["Location"] == "/jobs/"
+    assert not Job.objects.filter(pk=wordcount_job.pk).exists()
+
+
+def test_a_waiting_job_says_why_and_the_reason_is_live(web, make_job):
+    job = make_job()  # no worker has ever reported: nothing consumes its queue
+
+    page = web.get(f"/jobs/{job.pk}/").content.decode()
+    fragment = web.get(f"/jobs/{job.pk}/progress/", HTTP_HX_REQUEST="true").content.decode()
+
+    assert 'class="waiting"' in page and "no live worker" in page
+    assert "no live worker" in fragment
+
+
+def test_a_retry_over_an_admission_limit_is_refused_and_changes_nothing(web, make_job, settings):
+    job = make_job(status=Job.Status.FAILED, failed=1, error="boom")
+    make_job()  # one active job already
+    settings.LEPTON_MAX_ACTIVE_JOBS_PER_USER = 1
+
+    response = web.post(f"/jobs/{job.pk}/retry/")
+
+    assert Job.objects.get(pk=job.pk).status == Job.Status.FAILED
+    assert "Not retried" in web.get(response["Location"]).content.decode()
 
 
 def test_cancel_refuses_a_get_and_a_post_without_csrf(owner, make_job):
