@@ -170,3 +170,12 @@ def test_bulk_delete_refuses_while_a_selected_job_is_active(operator, owner):
 
     assert "still active, cancel it first" in page
     assert Job.objects.count() == 2
+
+
+def test_the_job_page_says_why_an_active_job_waits(operator, owner):
+    job, _ = submit_job(owner, "diagnostic", {"subtasks": 2})  # no worker has ever reported
+
+    page = operator.get(f"/admin/jobs/job/{job.pk}/change/").content.decode()
+
+    assert "why it waits" in page.lower()
+    assert "no live worker consumes queue default" in page

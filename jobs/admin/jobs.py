@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from jobs.admin.records import RecordAdmin, json_preview
 from jobs.control import cancel_job, retry_job
 from jobs.models import Job, JobParams, RecoveryEvent, Subtask
+from jobs.waiting import waiting_reason
 
 
 @admin.register(Job)
@@ -29,7 +30,7 @@ class JobAdmin(RecordAdmin):
     list_select_related = ["owner"]
     actions = ["cancel_selected", "retry_selected", "delete_selected"]
     fieldsets = [
-        (None, {"fields": ["type", "owner", "status", "priority", "queue", "progress", "duration", "subtasks", "error"]}),
+        (None, {"fields": ["type", "owner", "status", "waiting", "priority", "queue", "progress", "duration", "subtasks", "error"]}),
         ("Input and result", {"fields": ["params_preview", "result_preview"]}),
         ("Times", {"fields": ["created_at", "started_at", "finished_at", "status_changed_at", "lease_expires_at"]}),
         ("Flow control", {"fields": ["idempotency_key", "max_failures", "window", "batch"]}),
@@ -57,6 +58,11 @@ class JobAdmin(RecordAdmin):
     @admin.display(description="progress")
     def progress(self, job):
         return format_html("{} done · {} failed / {}", job.done, job.failed, job.total)
+
+    @admin.display(description="why it waits")
+    def waiting(self, job):
+        """Computed from the rows now (jobs.waiting), so right even with no worker alive."""
+        return ("" if job.is_final else waiting_reason(job)) or "—"
 
     @admin.display(description="duration")
     def duration(self, job):
