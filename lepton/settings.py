@@ -159,7 +159,7 @@ CACHES = {
 }
 
 # Largest request body accepted: 16 MiB holds the largest job each type accepts (500,000
-# `stats` numbers of any spelling, 10 M characters of ASCII `wordcount` text) and keeps a
+# `stats` numbers of any spelling, 2 M characters of `wordcount` text in any script) and keeps a
 # web process under about 300 MB (tests/integration/test_web_memory.py; at 32 MiB a
 # `stats` request peaked at 311 MiB).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("LEPTON_MAX_REQUEST_BYTES", 16 * 1024 * 1024, minimum=1024)

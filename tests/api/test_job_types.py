@@ -89,5 +89,5 @@ def test_list_params_describe_both_the_json_and_the_text_input(job_types, type_n
 def test_it_shows_the_per_request_caps_of_list_params(job_types):
     assert params_of(job_types, "stats")["values"]["max_items"] == 500_000
     texts = params_of(job_types, "wordcount")["texts"]
-    assert (texts["max_items"], texts["max_chars"]) == (100_000, 10_000_000)
+    assert (texts["max_items"], texts["max_chars"]) == (100_000, 2_000_000)
     assert params_of(job_types, "primes")["end"]["maximum"] == 10**12

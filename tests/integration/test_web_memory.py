@@ -34,14 +34,14 @@ def largest_requests():
     rng = random.Random(9)
     words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
     text_length = wordcount.MAX_CHARS // wordcount.MAX_TEXTS
-    emoji = ("\U0001f600 " * 30)[:59]  # 30 emoji, 29 spaces: 149 bytes of UTF-8
+    emoji = "\U0001f600" * (wordcount.MAX_CHARS // wordcount.MAX_TEXTS)  # the costliest characters
     texts = [" ".join(rng.choice(words) for _ in range(text_length))[:text_length] for _ in range(wordcount.MAX_TEXTS)]
     return [
         # Numbers with the longest JSON spelling (-4.0235716017929325e-301): the biggest body.
         ("stats: 500,000 values, 100,000 subtasks", {"type": "stats", "params": {"values": [-rng.random() * 1e-300 for _ in range(stats.MAX_VALUES)], "chunk_size": 5}}),
-        ("wordcount: 100,000 texts, 10,000,000 chars, 100,000 subtasks", {"type": "wordcount", "params": {"texts": texts, "chunk_size": 1}}),
+        ("wordcount: 100,000 texts, 2,000,000 chars, 100,000 subtasks", {"type": "wordcount", "params": {"texts": texts, "chunk_size": 1}}),
         # Text outside the basic plane: 4 bytes a character in the body, 12 as stored JSON.
-        ("wordcount: 3,000,000 emoji in 100,000 texts, 10,000 subtasks", {"type": "wordcount", "params": {"texts": [emoji] * wordcount.MAX_TEXTS, "chunk_size": 10}}),
+        ("wordcount: 2,000,000 emoji in 100,000 texts, 10,000 subtasks", {"type": "wordcount", "params": {"texts": [emoji] * wordcount.MAX_TEXTS, "chunk_size": 10}}),
         ("primes: end 10**12, 100,000 subtasks", {"type": "primes", "params": {"start": 0, "end": primes.MAX_END, "chunk_size": primes.MAX_CHUNK}}),
     ]
 

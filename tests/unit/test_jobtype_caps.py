@@ -70,9 +70,9 @@ def test_wordcount_refuses_more_texts_than_its_cap():
 
 
 def test_wordcount_refuses_more_characters_in_all_than_its_cap():
-    errors = errors_of("wordcount", {"texts": ["a" * 5_000_000, "b" * 5_000_001]})
+    errors = errors_of("wordcount", {"texts": ["a" * 1_000_000, "b" * 1_000_001]})
 
-    assert errors["texts"] == ["Enter at most 10,000,000 characters in all (got 10,000,001)."]
+    assert errors["texts"] == ["Enter at most 2,000,000 characters in all (got 2,000,001)."]
 
 
 @pytest.mark.parametrize(
