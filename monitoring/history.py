@@ -33,6 +33,7 @@ HISTOGRAM_METRICS = {
     "job": "lepton_job_duration_seconds",
 }
 SERIES_SEPARATOR = "|"
+MAX_PERCENTILE_PERIOD = timedelta(minutes=10)
 PERCENTILES = (0.5, 0.95, 0.99)
 #: Snapshot field prefix of each measure's percentiles.
 PERCENTILE_PREFIX = {"queue_wait": "wait", "run": "run", "job": "job"}
@@ -108,7 +109,10 @@ class _Period:
         self.counts = Counter()  # (metric, frozenset of label items) -> increment
         self.subtask_outcomes = Counter()
         self.jobs_finished = 0
-        self.values = defaultdict(list)  # measure -> seconds, for exact per-period percentiles
+        # measure -> seconds, for exact per-period percentiles; not kept for a period
+        # that spans a gap (the first one takes in all history), whose percentiles would
+        # describe no moment and whose values could fill memory.
+        self.values = defaultdict(list) if end - start <= MAX_PERCENTILE_PERIOD else None
         self.histograms = defaultdict(lambda: defaultdict(histograms.empty))
         self.sums = Counter()  # (measure, series key) -> seconds
 
@@ -120,7 +124,8 @@ class _Period:
         key = series_key(queue, job_type)
         self.histograms[measure][key][histograms.bucket_of(seconds)] += 1
         self.sums[(measure, key)] += seconds
-        self.values[measure].append(seconds)
+        if self.values is not None:
+            self.values[measure].append(seconds)
 
     def count_jobs(self):
         submitted = (
@@ -164,7 +169,7 @@ class _Period:
         """{"wait_p50": seconds or None, ...}: the Snapshot's percentile fields."""
         result = {}
         for measure in MEASURES:
-            ordered = sorted(self.values.get(measure, ()))
+            ordered = sorted(self.values.get(measure, ())) if self.values is not None else []
             for q in PERCENTILES:
                 result[f"{PERCENTILE_PREFIX[measure]}_p{int(q * 100)}"] = histograms.exact_quantile(q, ordered)
         return result

@@ -126,3 +126,12 @@ def test_the_beat_task_is_single_flight_and_returns_the_snapshot():
 def test_the_task_runs_on_the_control_queue_every_minute(settings):
     assert settings.CELERY_TASK_ROUTES["monitoring.tasks.take_snapshot"] == {"queue": settings.CONTROL_QUEUE}
     assert settings.CELERY_BEAT_SCHEDULE["take-snapshot"]["task"] == "monitoring.tasks.take_snapshot"
+
+
+def test_a_snapshot_spanning_a_gap_keeps_counts_and_histograms_but_no_percentiles():
+    finished_job(at=T0 - timedelta(days=1), subtasks=[(Subtask.Status.SUCCEEDED, T0 - timedelta(days=1))])
+
+    snapshot = history.take(CLOSES_T0)
+
+    assert snapshot.subtasks_succeeded == 1 and sum(snapshot.histograms["run"]["cpu|primes"]) == 1
+    assert (snapshot.run_p50, snapshot.wait_p99, snapshot.job_p50) == (None, None, None)
