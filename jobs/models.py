@@ -195,6 +195,8 @@ class Subtask(models.Model):
             ),
             # Monitoring: what finished in a window (failure ratio, per-minute snapshots).
             models.Index(fields=["finished_at"], name="subtask_finished"),
+            # Monitoring: the latest failures with their errors (health page).
+            models.Index(fields=["-finished_at"], condition=Q(status="failed"), name="subtask_failed_recent"),
         ]
 
     def __str__(self):

@@ -308,6 +308,8 @@ CELERY_BEAT_SCHEDULE["take-snapshot"] = {
     "schedule": 60.0,
     "options": {"expires": 120.0},
 }
+SECURE_REDIRECT_EXEMPT += [r"^livez$"]
+MIDDLEWARE.insert(0, "monitoring.middleware.LivenessMiddleware")
 
 # --- Alerts, notifications, the canary, stuck consumers (monalerts) -----------------
 #: Alert rules are evaluated this often (beat, single-flight, control queue).

@@ -187,7 +187,12 @@ def gone_reason(worker, handed_back):
         return f"went silent in quarantine ({worker.quarantine_reason or 'no reason recorded'})"
     if handed_back:
         return f"shut down; handed back {handed_back} running subtask(s)"
-    return f"heartbeat timeout: silent since {worker.last_seen_at:%Y-%m-%d %H:%M:%S} UTC"
+    # A warm shutdown with nothing running leaves no row behind, so it reads the same
+    # as a crash here.
+    return (
+        f"heartbeat timeout: silent since {worker.last_seen_at:%Y-%m-%d %H:%M:%S} UTC "
+        "(crashed, or stopped with nothing running)"
+    )
 
 
 def _handed_back_since_start(workers):

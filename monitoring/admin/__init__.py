@@ -1,1 +1,1 @@
-from monitoring.admin import alerts  # noqa: F401
+from monitoring.admin import alerts, health  # noqa: F401

@@ -1,2 +1,9 @@
-from monitoring.models.alerts import Alert, AlertRule, DeliveryAttempt, Notification, NotificationChannel, Silence  # noqa: F401
-from monitoring.models.canary import CanaryRun  # noqa: F401
+from monitoring.models.alerts import Alert, AlertRule, DeliveryAttempt, Notification, NotificationChannel, Silence
+from monitoring.models.canary import CanaryRun
+from monitoring.models.health import Health
+from monitoring.models.snapshots import MetricTotal, Snapshot
+
+__all__ = [
+    "Alert", "AlertRule", "CanaryRun", "DeliveryAttempt", "Health", "MetricTotal", "Notification",
+    "NotificationChannel", "Silence", "Snapshot",
+]

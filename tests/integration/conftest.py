@@ -1,5 +1,5 @@
 """Real Celery worker processes and beat, over the test database and the session's broker
-(the `broker` fixture of tests/conftest.py)."""
+(the `broker` fixture of tests/conftest.py: Redis or RabbitMQ, see tests/brokers.py)."""
 
 import os
 import time
@@ -10,6 +10,7 @@ import pytest
 
 from jobs import registry
 from jobs.models import Job
+from jobs.submit import submit_job
 from tests.processes import database_url, start_beat, start_worker
 
 TEST_JOB_TYPES = "tests.integration.jobtypes"
@@ -80,3 +81,30 @@ def wait_for_job(job_id, timeout=60.0, poll=0.05):
             return job
         time.sleep(poll)
     pytest.fail(f"job {job_id} still {Job.objects.get(pk=job_id).status} after {timeout}s")
+
+
+# Jobs routed to a queue no worker consumes, so the messages the engine sends stay where
+# a test can count them (the reconciler and dispatch tests run the engine in-process).
+PARKED = "parked"
+
+
+@pytest.fixture
+def parked(settings, broker):
+    settings.LEPTON_QUEUES = [*settings.LEPTON_QUEUES, PARKED]
+    settings.LEPTON_ROUTES = {"diagnostic": PARKED}
+    settings.LEPTON_JOB_WINDOW = 1
+    broker.purge(PARKED)
+    yield broker
+
+
+def sent(broker):
+    """(task name, first argument) of every message waiting on the parked queue."""
+    return [(message.task, message.first_arg) for message in broker.messages(PARKED)]
+
+
+@pytest.fixture
+def job(parked, owner):
+    job, _ = submit_job(owner, "diagnostic", {"subtasks": 3})
+    Job.objects.filter(pk=job.pk).update(status="running")
+    parked.purge(PARKED)  # the submission's own message
+    return job

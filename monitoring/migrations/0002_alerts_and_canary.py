@@ -11,6 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('jobs', '0003_housekeeping'),
+        ('monitoring', '0001_health_snapshots_totals'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
