@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('monitoring', '0001_alerts_and_canary'),
+        ('monitoring', '0002_alerts_and_canary'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
