@@ -11,7 +11,7 @@ import logging
 from django.conf import settings
 from django.db import connection
 
-from monitoring import broker, figures
+from monitoring import broker, canary, figures
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def reconciler(now):
 
 
 #: Critical first: when the database is down the others cannot tell anything anyway.
-CHECKS = [database, message_broker, consumers, reconciler]
+CHECKS = [database, message_broker, consumers, reconciler, canary.readiness_check]
 
 
 def run_checks(now):
