@@ -47,6 +47,8 @@ class JobType:
     time_limit: float | None = None
     #: Whether a timeout is retried like a transient error.
     retry_timeouts: bool = False
+    #: Submitted only by the platform itself (the canary): never listed, refused to users.
+    internal: bool = False
     #: Seconds the combine step may run (its own message and limit, never the subtask's);
     #: None: LEPTON_DEFAULT_TIME_LIMIT_SECONDS.
     combine_time_limit: float | None = None
@@ -88,7 +90,8 @@ def find(name):
 
 
 def all_types():
-    return [_registry[name] for name in sorted(_registry)]
+    """The job types users may see and submit, by name (internal ones left out)."""
+    return [_registry[name] for name in sorted(_registry) if not _registry[name].internal]
 
 
 def load(module_paths):

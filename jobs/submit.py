@@ -34,10 +34,11 @@ def submit_job(owner, type_name, params, priority=Priority.NORMAL, idempotency_k
 
     Raises SubmissionError for invalid input or a restricted type the owner may not run
     (status 403), and admission.AdmissionRefused over a limit.
-    `queue` overrides the type's routing and `admission=False` skips admission control:
-    both for the platform's own canary (monitoring.canary), never for users' requests.
+    `queue` overrides the type's routing and `admission=False` skips admission control and
+    allows internal job types: both for the platform's own canary (monitoring.canary),
+    never for users' requests.
     """
-    job_type = _job_type(type_name)
+    job_type = _job_type(type_name, platform=not admission)
     if not may_submit(owner, job_type.name):
         raise SubmissionError(
             {"type": [f"Job type {type_name!r} is restricted to operators; you may not submit it."]},
@@ -63,9 +64,13 @@ def submit_job(owner, type_name, params, priority=Priority.NORMAL, idempotency_k
     return job, True
 
 
-def _job_type(type_name):
+def _job_type(type_name, platform):
+    """The registered type; an internal one only for the platform's own submissions."""
     try:
-        return registry.get(type_name)
+        job_type = registry.get(type_name)
+        if job_type.internal and not platform:
+            raise KeyError(type_name)
+        return job_type
     except (KeyError, TypeError):
         known = ", ".join(jt.name for jt in registry.all_types())
         raise SubmissionError({"type": [f"Unknown job type {type_name!r}; known types: {known}."]}) from None

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F
 
+from jobs.jobtypes.canary import Canary
 from jobs.models import Job, RecoveryEvent, Subtask
 from monitoring import figures, histograms
 from monitoring.models import MetricTotal, Snapshot
@@ -102,7 +103,8 @@ def split_series_key(key):
 
 
 class _Period:
-    """What happened in [start, end): counts by label set, latencies, histograms."""
+    """What happened in [start, end): counts by label set, latencies, histograms. The
+    platform's own canary jobs are left out: they are measured on their own (CanaryRun)."""
 
     def __init__(self, start, end):
         self.start, self.end = start, end
@@ -130,20 +132,23 @@ class _Period:
     def count_jobs(self):
         submitted = (
             Job.objects.filter(created_at__gte=self.start, created_at__lt=self.end)
+            .exclude(type=Canary.name)
             .values("type", "queue").annotate(n=Count("*")).order_by()
         )
         for row in submitted:
             self._count("lepton_jobs_submitted_total", row["n"], type=row["type"], queue=row["queue"])
         finished = Job.objects.filter(
             finished_at__gte=self.start, finished_at__lt=self.end, status__in=Job.FINAL
-        ).values_list("type", "queue", "status", "created_at", "finished_at")
+        ).exclude(type=Canary.name).values_list("type", "queue", "status", "created_at", "finished_at")
         for job_type, queue, status, created_at, finished_at in finished.iterator(chunk_size=2000):
             self.jobs_finished += 1
             self._count("lepton_jobs_finished_total", type=job_type, queue=queue, outcome=status)
             self._observe("job", queue, job_type, (finished_at - created_at).total_seconds())
 
     def count_subtasks(self):
-        finished = Subtask.objects.filter(finished_at__gte=self.start, finished_at__lt=self.end).values_list(
+        finished = Subtask.objects.filter(finished_at__gte=self.start, finished_at__lt=self.end).exclude(
+            job__type=Canary.name
+        ).values_list(
             "job__type", "job__queue", "status", "tries", "queued_at", "started_at", "finished_at"
         )
         for job_type, queue, status, tries, queued_at, started_at, finished_at in finished.iterator(chunk_size=2000):

@@ -22,6 +22,7 @@ class Canary(JobType):
     queue = "default"
     params_form = CanaryParams
     max_retries = 0
+    internal = True
 
     def split(self, params):
         yield {"token": params["token"]}

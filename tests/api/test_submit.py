@@ -227,3 +227,13 @@ def test_the_same_idempotency_key_from_another_user_is_a_separate_job(submit, st
     assert mine.json()["id"] != theirs.json()["id"]
     assert Job.objects.get(pk=mine.json()["id"]).owner == owner
     assert Job.objects.get(pk=theirs.json()["id"]).owner == stranger
+
+
+def test_an_internal_job_type_is_unknown_to_users(api):
+    response = api.post("/api/jobs/", {"type": "canary", "params": {"token": "x"}}, format="json")
+    listed = [job_type["name"] for job_type in api.get("/api/job-types/").json()["results"]]
+
+    assert response.status_code == 400
+    assert response.json()["type"][0].startswith("Unknown job type 'canary'")
+    assert "canary" not in listed
+    assert not Job.objects.exists()

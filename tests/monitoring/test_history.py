@@ -135,3 +135,16 @@ def test_a_snapshot_spanning_a_gap_keeps_counts_and_histograms_but_no_percentile
 
     assert snapshot.subtasks_succeeded == 1 and sum(snapshot.histograms["run"]["cpu|primes"]) == 1
     assert (snapshot.run_p50, snapshot.wait_p99, snapshot.job_p50) == (None, None, None)
+
+
+def test_the_platforms_own_canary_jobs_are_left_out_of_the_figures():
+    history.take(CLOSES_T0)
+    at = T0 + timedelta(seconds=10)
+    finished_job(type="canary", queue="io", at=at, subtasks=[(Subtask.Status.SUCCEEDED, at)])
+    finished_job(at=at, subtasks=[(Subtask.Status.SUCCEEDED, at)])
+
+    snapshot = history.take(T0 + timedelta(seconds=95))
+
+    assert (snapshot.subtasks_succeeded, snapshot.jobs_finished) == (1, 1)
+    assert total("lepton_jobs_finished_total", type="canary", queue="io", outcome="succeeded") == 0
+    assert total("lepton_jobs_finished_total", type="primes", queue="cpu", outcome="succeeded") == 1
