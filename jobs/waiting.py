@@ -54,7 +54,9 @@ def _consumer_reason(job, now):
 
 def _subtask_reason(job, now):
     counts = dict(
-        Subtask.objects.filter(job=job, status__in=(Subtask.Status.RUNNING, Subtask.Status.QUEUED, Subtask.Status.RETRY_WAIT))
+        Subtask.objects.filter(
+            job=job, status__in=(Subtask.Status.RUNNING, Subtask.Status.QUEUED, Subtask.Status.RETRY_WAIT)
+        )
         .order_by()
         .values_list("status")
         .annotate(n=Count("id"))
@@ -62,7 +64,7 @@ def _subtask_reason(job, now):
     if counts.get(Subtask.Status.RUNNING):
         return ""
     if counts.get(Subtask.Status.QUEUED):
-        return _slots_reason(job)
+        return _slots_reason(job, now)
     if counts.get(Subtask.Status.RETRY_WAIT):
         retry = (
             Subtask.objects.filter(job=job, status=Subtask.Status.RETRY_WAIT)
@@ -74,9 +76,9 @@ def _subtask_reason(job, now):
     return ""
 
 
-def _slots_reason(job):
+def _slots_reason(job, now):
     """Queued but nothing of it running: are the queue's worker slots all busy?"""
-    consumers = [w for w in live_workers(db_now()) if job.queue in w.consuming]
+    consumers = [w for w in live_workers(now) if job.queue in w.consuming]
     slots = sum(w.concurrency for w in consumers)
     busy = Subtask.objects.filter(status=Subtask.Status.RUNNING, job__queue=job.queue).order_by().count()
     if slots and busy >= slots:

@@ -6,7 +6,6 @@ exact point between the reconciler's scan and its UPDATE."""
 from datetime import timedelta
 
 import pytest
-from django.db.models import F
 from django.utils import timezone
 
 from jobs import execution, reconcile as reconciler
