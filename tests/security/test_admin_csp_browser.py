@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 
-from lepton.run import process_commands
 from jobs.submit import submit_job
+from lepton.run import process_commands
 from tests.security.servers import running
 
 CHROMIUM = Path("/usr/bin/chromium")

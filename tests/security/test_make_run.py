@@ -72,7 +72,6 @@ def _flower_credentials(terminal):
 
 
 def test_flower_refuses_requests_without_credentials(make_run):
-    _, terminal = make_run
     for path in ("/", "/workers", "/api/workers", "/api/tasks"):
         assert requests.get(f"http://127.0.0.1:{FLOWER_PORT}{path}", timeout=30).status_code == 401, path
     wrong = requests.get(f"http://127.0.0.1:{FLOWER_PORT}/", auth=("flower", "guess"), timeout=30)

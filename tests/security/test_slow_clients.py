@@ -24,8 +24,8 @@ SLOW_CLIENTS = 40
 def web(transactional_db, settings, tmp_path):
     settings.LEPTON_BIND = "127.0.0.1"
     settings.LEPTON_PORT = PORT
-    with running("web", process_commands()["web"], tmp_path, port=PORT) as service:
-        yield f"http://127.0.0.1:{PORT}", service
+    with running("web", process_commands()["web"], tmp_path, port=PORT):
+        yield f"http://127.0.0.1:{PORT}"
 
 
 def slow_clients(count):
@@ -40,7 +40,7 @@ def slow_clients(count):
 
 
 def test_a_normal_request_answers_within_a_second_beside_forty_slow_clients(web, owner):
-    url, _ = web
+    url = web
     token = tokens.issue(owner)
     headers = {"Authorization": f"Token {token}"}
     for _ in range(10):  # every process and thread has loaded Django and opened the database
@@ -65,7 +65,7 @@ def test_a_normal_request_answers_within_a_second_beside_forty_slow_clients(web,
 
 def test_the_server_reads_request_bodies_and_sets_cookies(web, owner):
     """The worker class is a whole web server: a JSON POST and the admin's cookies."""
-    url, _ = web
+    url = web
     token = tokens.issue(owner)
 
     submitted = requests.post(
