@@ -29,6 +29,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 #: Scenario b's target with the default lease (12 s) and reconcile interval (1 s).
 WORKER_FAILOVER_TARGET = 15.0
+#: Subtasks of scenarios b and i must still be running when their worker is stopped, which
+#: is after a second worker has started beside it.
+SURVIVES_A_WORKER_START_MS = 12000
 
 
 def kill_worker(worker):
@@ -93,8 +96,10 @@ def test_b_a_killed_worker_s_subtasks_run_again_on_a_live_worker(start_platform,
     n = 2
     current = platform.add_worker(concurrency=n)
     for _ in range(chaos.reps):
-        # Long enough to be still running once the second worker is up.
-        job_id = platform.submit("diagnostic", subtasks=n, sleep_ms=4000)
+        # Long enough to be still running once the second worker is up: starting a worker
+        # takes several seconds on a loaded 2-core machine (and the CLI's exit over AMQP
+        # about 1.6 s more).
+        job_id = platform.submit("diagnostic", subtasks=n, sleep_ms=SURVIVES_A_WORKER_START_MS)
         survivor, victims, killed_at = stop_beside_a_new_worker(platform, current, job_id, n, kill_worker)
         recovery = recovery_on(survivor, victims, killed_at, RECOVERY_BOUND)
         job = wait_for_final(job_id)
@@ -125,7 +130,7 @@ def test_i_a_stopped_worker_hands_its_subtasks_back_at_once(start_platform, chao
         return timezone.now()
 
     for _ in range(chaos.reps):
-        job_id = platform.submit("diagnostic", subtasks=n, sleep_ms=6000)
+        job_id = platform.submit("diagnostic", subtasks=n, sleep_ms=SURVIVES_A_WORKER_START_MS)
         survivor, victims, stopped_at = stop_beside_a_new_worker(platform, current, job_id, n, terminate)
         wait_until(
             partial(handed_back, job_id, hostname(current), n), bound,
