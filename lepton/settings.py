@@ -359,11 +359,9 @@ LEPTON_CLI_USER = env_str("LEPTON_CLI_USER", "admin")
 # --- Abuse resistance (jobs.restrictions, jobs.userjson, jobs.params_summary) -------
 #: Job types only users with jobs.submit_restricted_job (staff by default) may submit.
 #: Unset means `diagnostic`; set but empty opens every type to every user.
-LEPTON_RESTRICTED_JOB_TYPES = (
-    env_list("LEPTON_RESTRICTED_JOB_TYPES", [])
-    if "LEPTON_RESTRICTED_JOB_TYPES" in os.environ
-    else ["diagnostic"]
-)
+LEPTON_RESTRICTED_JOB_TYPES = [
+    name.strip() for name in env_str("LEPTON_RESTRICTED_JOB_TYPES", "diagnostic").split(",") if name.strip()
+]
 
 # --- Processes started by `make run` (docker-compose sets its own) ------------------
 LEPTON_BIND = env_str("LEPTON_BIND", "127.0.0.1")

@@ -4,6 +4,7 @@ When one of these fails after a new setting: add its row to the README's table, 
 regenerate with `python manage.py lepton_env --example > .env.example`.
 """
 
+import re
 import subprocess
 import sys
 
@@ -36,7 +37,11 @@ def test_env_example_names_every_variable_once_with_its_default():
 def test_only_what_docker_compose_requires_is_uncommented():
     lines = envdoc.EXAMPLE.read_text().splitlines()
     set_values = {line.split("=", 1)[0] for line in lines if line.startswith("LEPTON_")}
-    assert set_values == {"LEPTON_SECRET_KEY", "LEPTON_POSTGRES_PASSWORD"}
+    compose = (ROOT / "docker-compose.yml").read_text()
+    # `${NAME:?message}`: compose refuses to start without it.
+    required = set(re.findall(r"\$\{(LEPTON_[A-Z_]+):\?", compose))
+    assert required >= {"LEPTON_SECRET_KEY", "LEPTON_POSTGRES_PASSWORD"}
+    assert set_values == required
 
 
 def test_the_command_prints_the_example(capsys):
