@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from jobs import tokens
 from jobs.models import ApiToken
 
-hashing_migration = importlib.import_module("jobs.migrations.0005_hash_existing_api_tokens")
+hashing_migration = importlib.import_module("jobs.migrations.0008_hash_existing_api_tokens")
 
 
 def test_it_authenticates_by_the_key_s_digest_and_stamps_its_use(owner):

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('jobs', '0005_hash_existing_api_tokens'),
+        ('jobs', '0008_hash_existing_api_tokens'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jobs', '0004_monitoring_time_indexes'),
+        ('jobs', '0006_monitoring_time_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -30,7 +30,7 @@ def hash_existing_keys(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("jobs", "0004_api_token"),
+        ("jobs", "0007_api_token"),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jobs', '0004_jobparams_summary'),
+        ('jobs', '0005_jobparams_summary'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
