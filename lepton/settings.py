@@ -310,7 +310,7 @@ LEPTON_REDISPATCH_SECONDS = env_float("LEPTON_REDISPATCH_SECONDS", 120.0, minimu
 LEPTON_LOST_MESSAGE_GRACE_SECONDS = env_float("LEPTON_LOST_MESSAGE_GRACE_SECONDS", 5.0, minimum=0.0)
 #: A job in `finalizing` whose combine step has not started this long gets it sent again.
 LEPTON_FINALIZE_STALE_SECONDS = env_float("LEPTON_FINALIZE_STALE_SECONDS", 10.0, minimum=1.0)
-# --- Engine hardening (issue 8) -------------------------------------------------------
+# --- Time limits, combine, retention (jobs/dispatch, jobs/retention) ----------------
 #: Seconds a subtask or combine step may run when its job type sets no limit: past it a
 #: `timeout` error, and the process is killed a few seconds later, so a hung step is
 #: failed over instead of renewing its lease forever.
@@ -375,7 +375,8 @@ LEPTON_WORKER_CONCURRENCY = env_int("LEPTON_WORKER_CONCURRENCY", os.cpu_count() 
 #: name.log.1 -> ...), keeping this many old files.
 LEPTON_LOG_MAX_BYTES = env_int("LEPTON_LOG_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 LEPTON_LOG_BACKUPS = env_int("LEPTON_LOG_BACKUPS", 5, minimum=1)
-# --- Operator surfaces and secrets (secops) -----------------------------------------
+
+# --- Login throttle ---------------------------------------------------------------
 # Login throttle (lepton/login_throttle.py, django-axes): after this many failed logins
 # for one user name from one address, that pair is refused (429) until the cool-off ends.
 LEPTON_LOGIN_FAILURE_LIMIT = env_int("LEPTON_LOGIN_FAILURE_LIMIT", 10, minimum=1)
@@ -394,12 +395,15 @@ AXES_COOLOFF_TIME = timedelta(minutes=LEPTON_LOGIN_COOLOFF_MINUTES)
 # for everyone behind it.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Its start-up banner would open every manage.py command and worker log.
+AXES_VERBOSE = False
 # Only failures are kept (and expire with the cool-off): no row per successful login.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_CLIENT_IP_CALLABLE = "lepton.login_throttle.client_ip"
 AXES_LOCKOUT_CALLABLE = "lepton.login_throttle.lockout_response"
 # Last: it turns a locked-out login into lockout_response.
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+
 # --- Monitoring: health page, snapshots, /readyz, /metrics (monitoring/) -------------
 #: A worker silent this long is `gone` (between three heartbeats and this: `stale`)...
 LEPTON_HEALTH_WORKER_GONE_SECONDS = env_float("LEPTON_HEALTH_WORKER_GONE_SECONDS", 60.0, minimum=1.0)
@@ -426,7 +430,7 @@ CELERY_BEAT_SCHEDULE["take-snapshot"] = {
 SECURE_REDIRECT_EXEMPT += [r"^livez$"]
 MIDDLEWARE.insert(0, "monitoring.middleware.LivenessMiddleware")
 
-# --- Alerts, notifications, the canary, stuck consumers (monalerts) -----------------
+# --- Alerts, notifications, the canary, stuck consumers (monitoring/) --------------
 #: Alert rules are evaluated this often (beat, single-flight, control queue).
 LEPTON_ALERT_EVALUATION_SECONDS = env_float("LEPTON_ALERT_EVALUATION_SECONDS", 15.0, minimum=1.0)
 #: Addresses mailed about every alert, besides the notification channels in admin.
@@ -481,7 +485,9 @@ CELERY_BEAT_SCHEDULE.update(
         ),
     }
 )
-# Security headers: Django's SecurityMiddleware and XFrameOptionsMiddleware send
+
+# --- Security headers and Flower ----------------------------------------------------
+# Django's SecurityMiddleware and XFrameOptionsMiddleware send
 # nosniff, Referrer-Policy and X-Frame-Options: DENY; lepton/csp.py adds this policy to
 # every HTML page.
 LEPTON_CONTENT_SECURITY_POLICY = env_str(
