@@ -24,10 +24,12 @@ def test_the_example_environment_renders():
 @requires_compose
 @pytest.mark.parametrize(
     "service, check",
-    [("web", "/readyz"), ("worker", "worker_alive work"), ("control", "worker_alive control")],
+    [("web", "manage.py health"), ("worker", "worker_alive work"), ("control", "worker_alive control")],
 )
 def test_web_and_workers_have_healthchecks(compose, service, check):
-    config = rendered_config(compose, compose_env(LEPTON_SECRET_KEY="s", LEPTON_POSTGRES_PASSWORD="p"))
+    config = rendered_config(
+        compose, compose_env(LEPTON_SECRET_KEY="s", LEPTON_POSTGRES_PASSWORD="p", LEPTON_FLOWER_PASSWORD="f")
+    )
     assert check in " ".join(config["services"][service]["healthcheck"]["test"])
 
 
