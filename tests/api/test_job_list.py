@@ -89,7 +89,9 @@ def test_an_unknown_type_filter_is_a_400_like_other_bad_filters(api, make_job):
 
     assert response.status_code == 400
     [reason] = response.json()["type"]
-    assert reason.startswith("Unknown job type 'nosuch'; known types: diagnostic, primes, stats, wordcount")
+    assert reason.startswith("Unknown job type 'nosuch'; known types: ")
+    # The suite's own job types (tests/integration/jobtypes.py) may be registered too.
+    assert {"diagnostic", "primes", "stats", "wordcount"} <= set(reason.rstrip(".").split(": ")[1].split(", "))
 
 
 def test_a_type_no_longer_installed_still_filters_the_jobs_run_as_it(api, make_job):

@@ -109,7 +109,7 @@ def test_labels_never_carry_job_or_user_ids(client):
     make.job(status=Job.Status.SUCCEEDED, finished_at=timezone.now() - timedelta(minutes=3))
     history.take(timezone.now())
     names = {label for family in scrape(client).values() for s in family.samples for label in s.labels}
-    assert names <= {"type", "queue", "outcome", "kind", "state", "le", "version"}
+    assert names <= {"type", "queue", "outcome", "kind", "state", "le", "version", "severity"}
 
 
 def test_counters_do_not_go_down_when_jobs_and_snapshots_are_pruned(client, settings):

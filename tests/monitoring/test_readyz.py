@@ -27,7 +27,7 @@ def test_it_passes_with_the_health_json_shape(client, healthy):
     assert response["Content-Type"] == "application/health+json"
     body = response.json()
     assert body["status"] == "pass"
-    assert set(body["checks"]) == {"database", "broker", "consumers", "reconciler"}
+    assert set(body["checks"]) == {"database", "broker", "consumers", "reconciler", "canary"}
     for entries in body["checks"].values():
         assert [entry["status"] for entry in entries] == ["pass"]
         assert {"status", "output", "time"} <= set(entries[0])

@@ -28,7 +28,7 @@ def test_the_form_has_labels_help_and_initial_values(web):
     html = web.get("/jobs/new/wordcount/").content.decode()
 
     assert '<label for="id_texts">Texts:</label>' in html
-    assert "One text per line." in html
+    assert "one text per line (form and CLI)" in html
     assert 'name="top" value="10"' in html
     assert 'type="file"' in html and 'name="texts_file"' in html
     assert 'name="idempotency_key"' in html and 'type="hidden"' in html
