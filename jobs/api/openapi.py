@@ -21,7 +21,9 @@ from drf_spectacular.utils import (
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import serializers
 
-from jobs.api.serializers import JobSerializer, JobTypeSerializer, SubmitSerializer, SubtaskSerializer
+from jobs.api.serializers import (
+    JobListSerializer, JobSerializer, JobTypeSerializer, ParsedJSONField, SubmitSerializer, SubtaskSerializer,
+)
 from jobs.api.views import JobTypeViewSet, JobViewSet
 from jobs.models import Job
 
@@ -111,8 +113,17 @@ PARAM_DESCRIPTION = inline_serializer(
     many=True,
 )
 
-extend_schema_field(PROGRESS)(JobSerializer.get_progress)
+PARAMS = {"type": "object", "additionalProperties": True, "description": "the job type's params (see /api/job-types/)"}
+
+extend_schema_field(PROGRESS)(JobListSerializer.get_progress)
+extend_schema_field(OpenApiTypes.URI)(JobListSerializer.get_params_url)
+extend_schema_field({**PARAMS, "nullable": True, "description": "the params; null when large (see params_url)"})(
+    JobSerializer.get_params
+)
+extend_schema_field(OpenApiTypes.STR)(JobSerializer.get_waiting_reason)
+extend_schema_field(OpenApiTypes.BOOL)(JobTypeSerializer.get_restricted)
 extend_schema_field(PARAM_DESCRIPTION)(JobTypeSerializer.get_params)
+extend_schema_field(PARAMS)(ParsedJSONField)
 
 
 # --- The endpoints ------------------------------------------------------------------
@@ -127,7 +138,7 @@ extend_schema_view(
             OpenApiParameter("type", str, description="only jobs of this type"),
             RETRY_AFTER,
         ],
-        responses={200: JobSerializer(many=True), 400: BAD_REQUEST, 404: NO_SUCH_PAGE, **ALWAYS},
+        responses={200: JobListSerializer(many=True), 400: BAD_REQUEST, 404: NO_SUCH_PAGE, **ALWAYS},
     ),
     retrieve=extend_schema(
         summary="One job: status, progress, result", parameters=[JOB_ID, RETRY_AFTER],
@@ -157,7 +168,22 @@ extend_schema_view(
     ),
     retry=extend_schema(
         summary="Run a failed job's failed and never-run subtasks again", request=None, parameters=[JOB_ID, RETRY_AFTER],
-        responses={200: JobSerializer, 404: NOT_FOUND, 409: _conflict("The job is not failed."), **ALWAYS},
+        responses={
+            200: JobSerializer, 404: NOT_FOUND, 409: _conflict("The job is not failed."),
+            401: UNAUTHENTICATED,
+            429: OpenApiResponse(ADMISSION_REFUSED, "Over an admission limit (or the request throttle): nothing changed."),
+        },
+    ),
+    destroy=extend_schema(
+        summary="Delete a finished job with its subtasks", parameters=[JOB_ID, RETRY_AFTER],
+        responses={
+            204: OpenApiResponse(description="Deleted."), 404: NOT_FOUND,
+            409: _conflict("The job is active: cancel it first."), **ALWAYS,
+        },
+    ),
+    params=extend_schema(
+        summary="The job's params as stored, as a JSON download", parameters=[JOB_ID, RETRY_AFTER],
+        responses={200: OpenApiResponse(PARAMS, "The params."), 404: NOT_FOUND, **ALWAYS},
     ),
     subtasks=extend_schema(
         summary="A job's subtasks, in order", parameters=[JOB_ID, RETRY_AFTER],

@@ -17,6 +17,8 @@ OPERATIONS = {
     ("post", "/api/jobs/{id}/cancel/"),
     ("post", "/api/jobs/{id}/retry/"),
     ("get", "/api/jobs/{id}/subtasks/"),
+    ("get", "/api/jobs/{id}/params/"),
+    ("delete", "/api/jobs/{id}/"),
     ("get", "/api/job-types/"),
 }
 
@@ -68,7 +70,9 @@ def test_every_endpoint_documents_401_and_429_with_retry_after(schema, method, p
         ("get", "/api/jobs/", {"200", "400", "404"}),
         ("get", "/api/jobs/{id}/", {"200", "404"}),
         ("post", "/api/jobs/{id}/cancel/", {"200", "404", "409"}),
-        ("post", "/api/jobs/{id}/retry/", {"200", "404", "409"}),
+        ("post", "/api/jobs/{id}/retry/", {"200", "404", "409", "429"}),
+        ("delete", "/api/jobs/{id}/", {"204", "404", "409"}),
+        ("get", "/api/jobs/{id}/params/", {"200", "404"}),
         ("get", "/api/jobs/{id}/subtasks/", {"200", "404"}),
     ],
 )
