@@ -89,6 +89,12 @@ def logging_config(log_format, level):
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"lepton": formatter},
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "lepton"}},
+        # Idle housekeeping ticks log nothing above DEBUG (jobs.logfilters).
+        "filters": {"quiet_housekeeping": {"()": "jobs.logfilters.QuietHousekeeping"}},
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": "lepton", "filters": ["quiet_housekeeping"]}
+        },
         "root": {"handlers": ["console"], "level": level},
+        # django-axes reports every login check at INFO; its warnings are what matter.
+        "loggers": {"axes": {"level": "WARNING"}},
     }

@@ -199,12 +199,6 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "jobs.models.Job.Status",
         "SubtaskStatusEnum": "jobs.models.Subtask.Status",
     },
-    # Idle housekeeping ticks log nothing above DEBUG (jobs.logfilters).
-    "filters": {"quiet_housekeeping": {"()": "jobs.logfilters.QuietHousekeeping"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "structured", "filters": ["quiet_housekeeping"]}
-    },
-    "root": {"handlers": ["console"], "level": env_str("LEPTON_LOG_LEVEL", "INFO")},
 }
 
 # --- Logs (lepton/logs.py) ---------------------------------------------------------
