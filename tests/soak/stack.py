@@ -17,7 +17,11 @@ from tests.processes import ROOT, start_worker
 
 #: Every process of the soak: the chaos suite's quick leases and ticks, the built-in job
 #: types only.
-SOAK_ENV = {key: value for key, value in CHAOS_ENV.items() if key != "LEPTON_JOB_TYPE_MODULES"}
+SOAK_ENV = {
+    **{key: value for key, value in CHAOS_ENV.items() if key != "LEPTON_JOB_TYPE_MODULES"},
+    # The soak submits `diagnostic` jobs as an ordinary user: open every job type.
+    "LEPTON_RESTRICTED_JOB_TYPES": "",
+}
 #: libfaketime from Debian's `libfaketime` package (`dpkg -L libfaketime`).
 LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 #: How far behind the skewed worker's clock runs.
