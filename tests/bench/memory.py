@@ -58,7 +58,7 @@ def web_memory(ctx):
         before.append(max(p.memory_info().rss for p in workers) / MB)
         highest = [0]
         done = threading.Event()
-        sampler = threading.Thread(target=_sample_peak, args=(workers, highest, done))
+        sampler = threading.Thread(target=sample_peak, args=(workers, highest, done))
         sampler.start()
         api = ApiClient(port, ctx.platform.token)
         try:
@@ -79,7 +79,7 @@ def web_memory(ctx):
     ]
 
 
-def _sample_peak(processes, highest, done):
+def sample_peak(processes, highest, done):
     while not done.is_set():
         highest[0] = max(highest[0], *(p.memory_info().rss for p in processes))
         time.sleep(WEB_SAMPLE_SECONDS)
