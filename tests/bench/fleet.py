@@ -11,7 +11,7 @@ not burn: busy CPU well below the machine's), the control plane or the bench's p
 from celery import group
 
 from tests.bench import rawapp
-from tests.bench.harness import raw_timed, settle, timed_job
+from tests.bench.harness import IDLE, raw_timed, settle, timed_job
 from tests.bench.report import Row, median, number
 
 #: (workers, -c each): 1, 2, 4 and 8 processes.
@@ -61,8 +61,8 @@ def fleet(ctx):
         platform.restore_workers()
     ctx.table(
         f"Fleet size: {noops:,} no-ops and primes [0, {primes_end:,}) in {len(chunks)} chunks",
-        ["processes", "fleet", "no-op raw/s", "no-op Lepton/s", "ratio", "primes raw s", "primes Lepton s",
-         "ratio", "Lepton no-op run: busy CPU, top users"],
+        ["processes", "fleet", "no-op raw/s", "no-op Lepton/s", "x raw", "primes raw s", "primes Lepton s",
+         "x raw", "Lepton no-op run: cores busy (ours), idle (machine), top users"],
         [
             [p, f["fleet"], number(median(f["raw_noop"])), number(median(f["lepton_noop"])),
              number(median(f["lepton_noop"]) / median(f["raw_noop"])), number(median(f["raw_primes"])),
@@ -101,5 +101,9 @@ def _cpu_share(before, after, seconds):
 
 
 def _describe(share):
-    top = sorted(((value, name) for name, value in share.items() if value >= 0.05), reverse=True)[:4]
-    return f"{sum(share.values()):.2f} cores; " + ", ".join(f"{name} {value:.2f}" for value, name in top)
+    ours = {name: value for name, value in share.items() if name != IDLE}
+    top = sorted(((value, name) for name, value in ours.items() if value >= 0.05), reverse=True)[:4]
+    return (
+        f"{sum(ours.values()):.2f} cores busy ({share.get(IDLE, 0):.2f} idle); "
+        + ", ".join(f"{name} {value:.2f}" for value, name in top)
+    )

@@ -58,6 +58,9 @@ PEER_PORT = 8191
 PEER_WEB_THREADS = 4
 
 
+#: cpu_seconds()'s key for the whole machine's idle CPU seconds (other users' load shows
+#: as little idle time beside little use by the bench's own processes).
+IDLE = "machine idle"
 #: The peer's task queue (tests/bench/peer/settings.py).
 PEER_QUEUE = peer_settings.CELERY["task_default_queue"]
 
@@ -260,6 +263,7 @@ class Platform:
                     continue
                 used[name] += times.user + times.system
         used["bench"] = sum(psutil.Process().cpu_times()[:2])
+        used[IDLE] = psutil.cpu_times().idle
         return used
 
     def used_memory(self):
