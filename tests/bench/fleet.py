@@ -17,6 +17,8 @@ from tests.bench.report import Row, median, number
 #: (workers, -c each): 1, 2, 4 and 8 processes.
 FLEETS = [(1, 1), (1, 2), (2, 2), (4, 2)]
 QUICK_FLEETS = [(1, 1), (1, 2), (2, 2)]
+#: Repetitions per fleet at most: four fleets, each restarted, keep `make bench` near 15 minutes.
+MAX_REPEAT = 2
 
 
 def fleet(ctx):
@@ -35,7 +37,7 @@ def fleet(ctx):
             timed_job("diagnostic", {"subtasks": processes * 4, "sleep_ms": 0})
             _raw_noops(platform, processes * 4)
             raw_noop, lepton_noop, raw_primes, lepton_primes, cpu = [], [], [], [], []
-            for _ in range(ctx.repeat):
+            for _ in range(min(ctx.repeat, MAX_REPEAT)):
                 settle(platform)
                 raw_noop.append(noops / _raw_noops(platform, noops))
                 settle(platform)
