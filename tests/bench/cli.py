@@ -12,7 +12,8 @@ from datetime import datetime
 from django.conf import settings
 
 from tests.bench import fairness, fleet, growth, memory, pipeline, speedup, web
-from tests.bench.harness import Context, Platform, cancel_active_jobs
+from tests.bench.harness import Context, Platform
+from tests.bench.runs import cancel_active_jobs
 from tests.bench.report import Row, machine, table, write_json
 from tests.processes import ROOT
 

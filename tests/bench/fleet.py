@@ -11,7 +11,8 @@ not burn: busy CPU well below the machine's), the control plane or the bench's p
 from celery import group
 
 from tests.bench import rawapp
-from tests.bench.harness import IDLE, raw_timed, settle, timed_job
+from tests.bench.harness import IDLE
+from tests.bench.runs import raw_timed, settle, timed_job
 from tests.bench.report import Row, median, number
 
 #: (workers, -c each): 1, 2, 4 and 8 processes.

@@ -21,7 +21,7 @@ import time
 from jobs.models import Subtask
 from jobs.reconcile import reconcile
 from tests.bench.api import ApiClient
-from tests.bench.harness import ScenarioError, cancel_active_jobs, database_bytes, settle, submit, wait_for_job
+from tests.bench.runs import ScenarioError, cancel_active_jobs, database_bytes, settle, submit, wait_for_job
 from tests.bench.memory import MB, sample_peak
 from tests.bench.report import Row, Target, number
 

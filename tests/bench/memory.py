@@ -8,7 +8,7 @@ import threading
 import time
 
 from tests.bench.api import ApiClient
-from tests.bench.harness import cancel_active_jobs, settle, submit, wait_for_job
+from tests.bench.runs import cancel_active_jobs, settle, submit, wait_for_job
 from tests.bench.report import Row, lepton_at_most
 
 MB = 1024 * 1024

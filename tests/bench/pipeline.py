@@ -4,7 +4,7 @@ Each repetition runs raw Celery, the peer (tests/bench/peer), then Lepton, back 
 back. Lepton's clock runs from submit_job (validation, split and the inserts
 included) until the Job row, polled every 20 ms, says `succeeded`; raw Celery's from
 building the canvas until `get()` returns (draining results every 20 ms too: see
-harness.POLL); the peer's from its HTTP POST until its status view, polled over HTTP,
+runs.POLL); the peer's from its HTTP POST until its status view, polled over HTTP,
 says done.
 """
 
@@ -16,9 +16,7 @@ from celery import chord, group
 from jobs.models import Job
 from tests.bench import rawapp
 from tests.bench.api import ApiClient
-from tests.bench.harness import (
-    ScenarioError, peer_timed, raw_timed, settle, submit, timed_job, wait_for_job,
-)
+from tests.bench.runs import ScenarioError, peer_timed, raw_timed, settle, submit, timed_job, wait_for_job
 from tests.bench.report import Row, median, ratio_at_least
 
 STATS_SEED = 20240501

@@ -11,7 +11,8 @@ from celery import group
 
 from jobs.jobtypes.primes import count_primes
 from tests.bench import rawapp
-from tests.bench.harness import WORKER_CONCURRENCY, raw_timed, settle, timed_job
+from tests.bench.harness import WORKER_CONCURRENCY
+from tests.bench.runs import raw_timed, settle, timed_job
 from tests.bench.report import Row, median, ratio_at_least
 
 

@@ -11,7 +11,7 @@ import time
 
 from tests.bench import rawapp
 from tests.bench.api import ApiClient, ApiError
-from tests.bench.harness import settle, wait_for_job
+from tests.bench.runs import settle, wait_for_job
 from tests.bench.report import Row, Target, median, percentile, ratio_at_most
 
 #: How often the end of a latency run is looked for, in seconds.
