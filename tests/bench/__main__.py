@@ -16,6 +16,10 @@ import django
 #: restrictions and the request size limit never refuse a request here (the scenarios measure speed, not those limits).
 RAISED_LIMITS = {
     "LEPTON_MAX_ACTIVE_JOBS_PER_USER": "1000000",
+    # The backlog scenario keeps 1,000,000 subtasks outstanding (the defaults: 500,000 per
+    # user, 2,000,000 in all).
+    "LEPTON_MAX_OUTSTANDING_SUBTASKS_PER_USER": "10000000",
+    "LEPTON_MAX_OUTSTANDING_SUBTASKS": "10000000",
     "LEPTON_API_RATE": "1000000/minute",
     "LEPTON_RESTRICTED_JOB_TYPES": "",
     # Chunked stats POSTs 1,000,000 numbers (about 20 MB of JSON) to Lepton and to the peer.
