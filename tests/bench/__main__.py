@@ -12,8 +12,8 @@ from pathlib import Path
 
 import django
 
-#: Raised for every process of the bench, so admission control, API throttling, job-type
-#: restrictions and the request size limit never refuse a request here (the scenarios measure speed, not those limits).
+#: Raised for every process of the bench, so admission control, API throttling and job-type
+#: restrictions never refuse a request here (the scenarios measure speed, not those limits).
 RAISED_LIMITS = {
     "LEPTON_MAX_ACTIVE_JOBS_PER_USER": "1000000",
     # The backlog scenario keeps 1,000,000 subtasks outstanding (the defaults: 500,000 per
@@ -22,8 +22,6 @@ RAISED_LIMITS = {
     "LEPTON_MAX_OUTSTANDING_SUBTASKS": "10000000",
     "LEPTON_API_RATE": "1000000/minute",
     "LEPTON_RESTRICTED_JOB_TYPES": "",
-    # Chunked stats POSTs 1,000,000 numbers (about 20 MB of JSON) to Lepton and to the peer.
-    "LEPTON_MAX_REQUEST_BYTES": str(64 * 1024 * 1024),
 }
 
 

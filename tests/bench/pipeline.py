@@ -13,6 +13,7 @@ import time
 
 from celery import chord, group
 
+from jobs.jobtypes.stats import MAX_VALUES
 from jobs.models import Job
 from tests.bench import rawapp
 from tests.bench.api import ApiClient
@@ -98,7 +99,9 @@ def fanin(ctx):
 
 
 def chunked(ctx):
-    n = ctx.size(1_000_000, 200_000)
+    # Issue 12 names 1,000,000 numbers; the stats job type accepts at most MAX_VALUES
+    # (500,000 since issue 9.3), so a full run sends that many.
+    n = ctx.size(min(1_000_000, MAX_VALUES), 200_000)
     generator = random.Random(STATS_SEED)
     values = [generator.random() for _ in range(n)]
     chunks = [values[lo : lo + STATS_CHUNK] for lo in range(0, n, STATS_CHUNK)]

@@ -1,7 +1,6 @@
 """The peer's Django settings: only what its views and django-celery-results need.
 
-Environment (set by tests/bench/__main__.py): PEER_DATABASE_URL, LEPTON_BROKER_URL and
-LEPTON_MAX_REQUEST_BYTES.
+Environment (set by tests/bench/__main__.py): PEER_DATABASE_URL and LEPTON_BROKER_URL.
 """
 
 import os
@@ -18,8 +17,8 @@ MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
 ROOT_URLCONF = "tests.bench.peer.urls"
 WSGI_APPLICATION = "tests.bench.peer.wsgi.application"
 USE_TZ = True
-#: The same request size limit as Lepton's web (the bench raises it for both: __main__).
-DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ["LEPTON_MAX_REQUEST_BYTES"])
+#: The same request size limit as Lepton's web (LEPTON_MAX_REQUEST_BYTES, 16 MiB by default).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("LEPTON_MAX_REQUEST_BYTES", 16 * 1024 * 1024))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 #: Lepton's SQLite options (lepton/settings.py; the harness checks they still match), so
