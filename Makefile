@@ -21,10 +21,13 @@ run: $(INSTALLED)
 test: $(INSTALLED)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## Lepton against raw Celery, plus the fairness checks: a table of medians and targets,
-## also written to var/bench/results-<timestamp>.json. Starts and stops its own everything.
+## Lepton against raw Celery and the Django + Celery + django-celery-results peer, the
+## fairness checks and the growth tables (job size, fleet, backlog): a table of medians and
+## targets, also written to var/bench/. Starts and stops its own everything.
+## DB=postgres runs it all on a throwaway database on the machine's PostgreSQL;
+## BENCH_ARGS passes options and scenarios, e.g. `make bench BENCH_ARGS="--quick growth"`.
 bench: $(INSTALLED)
-	$(PY) -m tests.bench
+	$(PY) -m tests.bench --database $(or $(DB),sqlite) $(BENCH_ARGS)
 
 ## Only the fairness checks (F1-F4).
 bench-fairness: $(INSTALLED)

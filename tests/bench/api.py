@@ -1,4 +1,4 @@
-"""A minimal client of Lepton's JSON API over one keep-alive connection."""
+"""A minimal JSON client over one keep-alive connection: Lepton's API (with a token) or the peer's."""
 
 import http.client
 import json
@@ -11,7 +11,9 @@ class ApiError(Exception):
 class ApiClient:
     def __init__(self, port, token, timeout=120):
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        self.headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+        self.headers = {"Content-Type": "application/json"}
+        if token:
+            self.headers["Authorization"] = f"Token {token}"
 
     def request(self, method, path, body=None):
         """(status, the decoded JSON body, or the text of any other body)."""

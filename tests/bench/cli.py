@@ -11,8 +11,9 @@ from datetime import datetime
 
 from django.conf import settings
 
-from tests.bench import fairness, memory, pipeline, speedup, web
-from tests.bench.harness import Context, Platform, cancel_active_jobs
+from tests.bench import fairness, fleet, growth, memory, pipeline, speedup, web
+from tests.bench.harness import Context, Platform
+from tests.bench.runs import cancel_active_jobs
 from tests.bench.report import Row, machine, table, write_json
 from tests.processes import ROOT
 
@@ -30,11 +31,15 @@ SCENARIOS = {
     "f2-priority": fairness.priority,
     "f3-two-users": fairness.two_users,
     "f4-broker-memory": fairness.broker_memory,
+    "job-size": growth.job_size,
+    "fleet": fleet.fleet,
+    "backlog": growth.backlog,
 }
 GROUPS = {
     "all": list(SCENARIOS),
     "memory": ["worker-memory", "web-memory"],
     "fairness": ["f1-small-job", "f2-priority", "f3-two-users", "f4-broker-memory"],
+    "growth": ["job-size", "fleet", "backlog"],
 }
 RESULTS_DIR = ROOT / "var" / "bench"
 
@@ -114,9 +119,14 @@ def run(args, run_dir, raised_limits):
             "machine": info,
             "raised_limits": raised_limits,
             "rows": [row.as_json() for row in rows],
+            "tables": dict(ctx.tables),
         },
     )
     print(f"Results: {path}")
+    if ctx.tables:
+        tables = path.with_name(f"tables-{started_at:%Y%m%d-%H%M%S}.txt")
+        tables.write_text("".join(f"{title}\n{text}\n\n" for title, text in ctx.tables), encoding="utf-8")
+        print(f"Tables: {tables}")
     if failed:
         print(f"Logs kept in {platform.log_dir}", file=sys.stderr)
     else:
@@ -130,7 +140,8 @@ def _print_header(info, args, names, raised_limits):
         f"Machine: nproc {info['nproc']}, {info['cpu']}, Python {info['python']}, Redis {info['redis']}, "
         f"database {info['database']}, load average {' '.join(map(str, info['load_average']))}\n"
         f"Repetitions: {args.repeat}{' (quick sizes)' if args.quick else ''}; scenarios: {', '.join(names)}\n"
-        f"Workers: Lepton -c 2 + control -c 1 + beat, raw Celery -c 2, task events off; raised for every "
+        f"Workers: Lepton -c 2 + control -c 1 + beat, raw Celery -c 2, the peer (Django + Celery + "
+        f"django-celery-results) -c 2, task events off; raised for every "
         f"process so admission and throttling never refuse: {limits}",
         flush=True,
     )

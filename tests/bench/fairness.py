@@ -10,15 +10,8 @@ from django.test import override_settings
 
 from jobs.control import cancel_job
 from jobs.models import Job, Priority, Subtask
-from tests.bench.harness import (
-    WORKER_CONCURRENCY,
-    ScenarioError,
-    bench_user,
-    settle,
-    submit,
-    timed_job,
-    wait_for_job,
-)
+from tests.bench.harness import WORKER_CONCURRENCY
+from tests.bench.runs import ScenarioError, bench_user, settle, submit, timed_job, wait_for_job
 from tests.bench.report import Row, Target, median, ratio_at_least, ratio_at_most
 
 SMALL = ("diagnostic", {"subtasks": 1})

@@ -1,30 +1,29 @@
-"""The bench's processes (always all stopped), its context and the helpers scenarios share.
+"""The bench's processes (always all stopped) and the context scenarios get.
 
 One Platform per run: an embedded Redis, a fresh database, Lepton's workers (a job
 worker, a control worker and beat, as `make run` has them, with task events off), raw
-Celery workers for tests/bench/rawapp.py with the same worker settings, and a gunicorn
-started on first use by the HTTP scenarios.
+Celery workers for tests/bench/rawapp.py with the same worker settings, the peer
+(tests/bench/peer: its Celery worker and its gunicorn) and a gunicorn for Lepton's web
+started on first use by the HTTP scenarios. How scenarios run and time work on them
+is in tests/bench/runs.py.
 """
 
 import json
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psutil
 from django.conf import settings
-from django.contrib.auth import get_user_model
 
-from jobs.control import cancel_job
-from jobs.models import Job, Priority
-from jobs.submit import submit_job
 from lepton.embedded_redis import EmbeddedRedis
 from lepton.run import process_commands
 from tests.bench import rawapp
-from tests.processes import ROOT, Service, start_beat, start_worker, wait_until_ready
+from tests.bench.peer import settings as peer_settings
+from tests.bench.report import grid
+from tests.processes import ROOT, Service, celery_command, start_beat, start_worker, wait_until_ready
 
 BENCH_USER = "bench"
 #: Lepton's settings the raw app must share (see rawapp's docstring).
@@ -40,16 +39,14 @@ SHARED_CELERY_SETTINGS = {
 }
 WORKER_CONCURRENCY = 2
 READY_TIMEOUT = 60
-#: How long a scenario waits for a job before calling it an error.
-JOB_TIMEOUT = 1800
-#: How often the end of a run is looked for: Lepton's Job row is polled this often, and
-#: raw Celery's `get()` drains results with this interval (its default, 0.5 s, adds up
-#: to half a second to every group or chord: a group of one no-op takes 0.50 s to `get()`).
-POLL = 0.02
-
-
-class ScenarioError(Exception):
-    """The run itself went wrong (a job failed or never finished): not a measurement."""
+#: The bench's ports (8190-8199 are this bench's): Lepton's gunicorn and the peer's.
+WEB_PORT = 8190
+PEER_PORT = 8191
+#: The peer's gunicorn: Lepton's web runs 2 workers of 4 threads (lepton/run.py).
+PEER_WEB_THREADS = 4
+#: cpu_seconds()'s key for the whole machine's idle CPU seconds (other users' load shows
+#: as little idle time beside little use by the bench's own processes).
+IDLE = "machine idle"
 
 
 class Platform:
@@ -78,6 +75,8 @@ class Platform:
         )
         self.services["beat"] = start_beat(self.env, self.log_dir)
         self.start_raw_worker()
+        self._peer_manage("migrate", "--verbosity", "0")
+        self.start_peer_worker()
 
     def stop(self):
         try:
@@ -96,6 +95,18 @@ class Platform:
         if done.returncode:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr}")
         return done.stdout
+
+    def _peer_manage(self, *args):
+        done = subprocess.run(
+            [sys.executable, "-m", "django", *args], cwd=ROOT, env=self.peer_env,
+            capture_output=True, text=True, check=False,
+        )
+        if done.returncode:
+            raise RuntimeError(f"the peer's django-admin {' '.join(args)} failed:\n{done.stderr}")
+
+    @property
+    def peer_env(self):
+        return {**self.env, "DJANGO_SETTINGS_MODULE": "tests.bench.peer.settings"}
 
     def _retire(self, name):
         """Stop the service called name, if running, and set its log aside: a successor
@@ -126,29 +137,80 @@ class Platform:
         ]
         return self._replace("raw", lambda: wait_until_ready(Service("raw", command, self.env, self.log_dir), READY_TIMEOUT))
 
+    def start_peer_worker(self, concurrency=WORKER_CONCURRENCY):
+        command = [
+            sys.executable, "-m", "celery", "-A", "tests.bench.peer", "worker", "-n", "peer@lepton-bench",
+            "-Q", "peer", "-c", str(concurrency), "--loglevel", "INFO", "--without-mingle", "--without-gossip",
+        ]
+        return self._replace(
+            "peer", lambda: wait_until_ready(Service("peer", command, self.peer_env, self.log_dir), READY_TIMEOUT)
+        )
+
+    def start_fleet(self, workers, concurrency):
+        """Replace Lepton's job worker and the raw worker with `workers` of each, every one
+        with -c concurrency, started side by side (a fleet of workers x concurrency processes)."""
+        self.stop_fleet()
+        started = []
+        for index in range(workers):
+            lepton = celery_command(
+                "worker", "-n", f"work{index}@lepton-bench", "-c", str(concurrency), "--loglevel", "INFO",
+                "--without-mingle", "--without-gossip",
+            )
+            raw = [
+                sys.executable, "-m", "celery", "-A", "tests.bench.rawapp", "worker", "-n", f"raw{index}@lepton-bench",
+                "-c", str(concurrency), "--loglevel", "INFO", "--without-mingle", "--without-gossip",
+            ]
+            for name, command in ((f"work{index}", lepton), (f"raw{index}", raw)):
+                self._retire(name)
+                self.services[name] = Service(name, command, self.env, self.log_dir)
+                started.append(self.services[name])
+        for service in started:
+            wait_until_ready(service, READY_TIMEOUT * 2)
+
+    def stop_fleet(self):
+        """Stop every job worker (Lepton's and raw), fleet or not."""
+        for name in [name for name in self.services if name.startswith(("work", "raw"))]:
+            self._retire(name)
+
+    def restore_workers(self):
+        """Back to the run's usual workers: one Lepton job worker and one raw, -c 2."""
+        self.stop_fleet()
+        self.start_lepton_worker()
+        self.start_raw_worker()
+
     def web(self):
         """The port of a gunicorn started as `make run` starts it (on first use)."""
         if "web" not in self.services:
-            self.web_port = _free_port()
+            self.web_port = WEB_PORT
             command = process_commands()["web"]
             command[command.index("--bind") + 1] = f"127.0.0.1:{self.web_port}"
             self.services["web"] = Service("web", command, self.env, self.log_dir)
-            self._wait_for_web()
+            self._wait_for_web("web", self.web_port, "/api/job-types/")
         return self.web_port
 
-    def _wait_for_web(self):
+    def peer_web(self):
+        """The port of the peer's gunicorn, with Lepton's web worker and thread counts (on first use)."""
+        if "peer-web" not in self.services:
+            command = [
+                sys.executable, "-m", "gunicorn", "tests.bench.peer.wsgi", "--bind", f"127.0.0.1:{PEER_PORT}",
+                "--workers", str(settings.LEPTON_WEB_WORKERS), "--threads", str(PEER_WEB_THREADS),
+                "--access-logfile", "-", "--no-control-socket",
+            ]
+            self.services["peer-web"] = Service("peer-web", command, self.peer_env, self.log_dir)
+            self._wait_for_web("peer-web", PEER_PORT, "/tasks/none/")
+        return PEER_PORT
+
+    def _wait_for_web(self, name, port, path):
         deadline = time.monotonic() + READY_TIMEOUT
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.web_port}/api/job-types/", headers={"Authorization": f"Token {self.token}"}
-        )
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Token {self.token}"})
         while True:
             try:
                 with urllib.request.urlopen(request, timeout=5) as response:
                     json.load(response)
                     return
             except OSError:
-                if not self.services["web"].alive() or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start:\n{self.services['web'].log()[-3000:]}") from None
+                if not self.services[name].alive() or time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} did not start:\n{self.services[name].log()[-3000:]}") from None
                 time.sleep(0.2)
 
     # --- What scenarios read --------------------------------------------------------
@@ -160,6 +222,29 @@ class Platform:
 
     def web_worker_processes(self):
         return psutil.Process(self.services["web"].pid).children()
+
+    def cpu_seconds(self):
+        """CPU seconds (user + system) used so far, by service (children included) and
+        by Redis, for telling where a run's CPU went."""
+        pids = {name: service.pid for name, service in self.services.items()}
+        pids["redis"] = self.redis.process.pid
+        used = {}
+        for name, pid in pids.items():
+            try:
+                parent = psutil.Process(pid)
+                processes = [parent, *parent.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                continue
+            used[name] = 0.0
+            for process in processes:
+                try:
+                    times = process.cpu_times()
+                except psutil.NoSuchProcess:
+                    continue
+                used[name] += times.user + times.system
+        used["bench"] = sum(psutil.Process().cpu_times()[:2])
+        used[IDLE] = psutil.cpu_times().idle
+        return used
 
     def used_memory(self):
         return self.client.info("memory")["used_memory"]
@@ -184,14 +269,10 @@ def _check_raw_settings():
         key for key, setting in SHARED_CELERY_SETTINGS.items()
         if rawapp.app.conf[key] != getattr(settings, setting)
     ]
+    if peer_settings.SQLITE_OPTIONS != settings.SQLITE_OPTIONS:
+        differ.append("SQLITE_OPTIONS (tests/bench/peer/settings.py)")
     if differ:
-        raise RuntimeError(f"tests/bench/rawapp.py no longer matches Lepton's settings: {', '.join(differ)}")
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        raise RuntimeError(f"the baselines no longer match Lepton's settings: {', '.join(differ)}")
 
 
 @dataclass
@@ -201,66 +282,17 @@ class Context:
     platform: Platform
     repeat: int
     quick: bool
+    #: The growth tables printed so far, (title, text), for var/bench/ (see cli).
+    tables: list = field(default_factory=list)
 
     def size(self, full, quick):
         return quick if self.quick else full
 
+    def table(self, title, headers, rows):
+        """Print a table of figures now and keep it for the run's files."""
+        text = grid(headers, rows)
+        self.tables.append((title, text))
+        print(f"\n  {title}\n" + "\n".join(f"  {line}" for line in text.splitlines()), flush=True)
+
     def say(self, message):
         print(f"  {message}", flush=True)
-
-
-# --- Lepton jobs from the bench process ---------------------------------------------
-
-
-def bench_user(name=BENCH_USER):
-    return get_user_model().objects.get_or_create(username=name)[0]
-
-
-def submit(type_name, params, owner=None, priority=Priority.NORMAL):
-    job, _ = submit_job(owner or bench_user(), type_name, params, priority)
-    return job.pk
-
-
-def wait_for_job(job_id, poll=POLL, timeout=JOB_TIMEOUT):
-    """Poll the job's row until it is final; returns when (perf_counter) it was seen succeeded."""
-    deadline = time.monotonic() + timeout
-    while True:
-        status, error = Job.objects.filter(pk=job_id).values_list("status", "error").get()
-        if status == Job.Status.SUCCEEDED:
-            return time.perf_counter()
-        if status in Job.FINAL:
-            raise ScenarioError(f"job {job_id} {status}: {error}")
-        if time.monotonic() > deadline:
-            raise ScenarioError(f"job {job_id} still {status} after {timeout}s")
-        time.sleep(poll)
-
-
-def timed_job(type_name, params, poll=POLL):
-    """Seconds from submit (in this process, through submit_job) to succeeded."""
-    started = time.perf_counter()
-    job_id = submit(type_name, params)
-    return wait_for_job(job_id, poll) - started
-
-
-def raw_timed(platform, send):
-    """(seconds, result) from calling send() (it builds and sends a raw canvas) to its result."""
-    started = time.perf_counter()
-    result = send().get(timeout=JOB_TIMEOUT, interval=POLL)
-    elapsed = time.perf_counter() - started
-    platform.forget_raw_results()
-    return elapsed, result
-
-
-def settle(platform, timeout=600):
-    """Wait until no Lepton job is active and no job queue (raw included) holds a message."""
-    queues = [*settings.LEPTON_QUEUES, rawapp.QUEUE]
-    deadline = time.monotonic() + timeout
-    while Job.objects.filter(status__in=Job.ACTIVE).exists() or platform.queue_depth(queues):
-        if time.monotonic() > deadline:
-            raise ScenarioError(f"the platform did not settle within {timeout}s")
-        time.sleep(0.1)
-
-
-def cancel_active_jobs():
-    for job_id in Job.objects.filter(status__in=Job.ACTIVE).values_list("pk", flat=True):
-        cancel_job(job_id)

@@ -8,7 +8,7 @@ import threading
 import time
 
 from tests.bench.api import ApiClient
-from tests.bench.harness import cancel_active_jobs, settle, submit, wait_for_job
+from tests.bench.runs import cancel_active_jobs, settle, submit, wait_for_job
 from tests.bench.report import Row, lepton_at_most
 
 MB = 1024 * 1024
@@ -58,7 +58,7 @@ def web_memory(ctx):
         before.append(max(p.memory_info().rss for p in workers) / MB)
         highest = [0]
         done = threading.Event()
-        sampler = threading.Thread(target=_sample_peak, args=(workers, highest, done))
+        sampler = threading.Thread(target=sample_peak, args=(workers, highest, done))
         sampler.start()
         api = ApiClient(port, ctx.platform.token)
         try:
@@ -79,7 +79,7 @@ def web_memory(ctx):
     ]
 
 
-def _sample_peak(processes, highest, done):
+def sample_peak(processes, highest, done):
     while not done.is_set():
         highest[0] = max(highest[0], *(p.memory_info().rss for p in processes))
         time.sleep(WEB_SAMPLE_SECONDS)

@@ -8,39 +8,16 @@ raw run and a Lepton run of a scenario differ only in how the work is carried.
 The harness checks at start-up that these settings still match Lepton's.
 """
 
-import os
-
 from celery import Celery
 
 from jobs.jobtypes.primes import count_primes as _count_primes
 from jobs.jobtypes.stats import Stats
+from tests.bench.worker_settings import BROKER_URL, WORKER_SETTINGS
 
 QUEUE = "raw"
-#: The bench's embedded Redis, a redis+socket:// URL (the harness sets it for every process).
-BROKER_URL = os.environ["LEPTON_BROKER_URL"]
 
 app = Celery("rawbench", set_as_current=False)
-app.conf.update(
-    broker_url=BROKER_URL,
-    result_backend=f"{BROKER_URL}?virtual_host=1",
-    broker_connection_retry_on_startup=True,
-    broker_transport_options={
-        "priority_steps": [0, 3, 6, 9],
-        "sep": ":",
-        "queue_order_strategy": "priority",
-        "visibility_timeout": 3600,
-    },
-    task_serializer="json",
-    result_serializer="json",
-    accept_content=["json"],
-    event_serializer="json",
-    task_acks_late=True,
-    task_reject_on_worker_lost=True,
-    worker_prefetch_multiplier=1,
-    worker_send_task_events=False,
-    task_send_sent_event=False,
-    task_default_queue=QUEUE,
-)
+app.conf.update(WORKER_SETTINGS, result_backend=f"{BROKER_URL}?virtual_host=1", task_default_queue=QUEUE)
 
 _stats = Stats()
 

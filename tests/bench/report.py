@@ -164,6 +164,14 @@ def table(rows):
     return "\n".join(out)
 
 
+def grid(headers, rows):
+    """A plain text table: headers, a rule, then rows (cells are turned into text as given)."""
+    lines = [tuple(headers), *[tuple(str(cell) for cell in row) for row in rows]]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(headers))]
+    text = [" | ".join(cell.rjust(width) for cell, width in zip(line, widths)) for line in lines]
+    return "\n".join([text[0], "-+-".join("-" * width for width in widths), *text[1:]])
+
+
 def write_json(path, payload):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")

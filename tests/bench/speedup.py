@@ -11,8 +11,9 @@ from celery import group
 
 from jobs.jobtypes.primes import count_primes
 from tests.bench import rawapp
-from tests.bench.harness import WORKER_CONCURRENCY, raw_timed, settle, timed_job
-from tests.bench.report import Row, lepton_at_least, median
+from tests.bench.harness import WORKER_CONCURRENCY
+from tests.bench.runs import raw_timed, settle, timed_job
+from tests.bench.report import Row, median, ratio_at_least
 
 
 def speedup(ctx):
@@ -60,7 +61,9 @@ def _row(end, size, one_process, two_processes):
         [one / two for one, two in zip(lepton_1, lepton_2)],
         [one / two for one, two in zip(raw_1, raw_2)],
         "raw",
-        lepton_at_least(1.7, "x"),
+        # Lepton's speedup against raw Celery's on the same machine in the same run (issue 12),
+        # less a tenth for the noise of two cores shared with the run's other processes.
+        ratio_at_least(0.9),
         note=(
             f"{len(chunks)} chunks of {size:,}; median seconds -c1/-c2: raw {median(raw_1):.3f}/"
             f"{median(raw_2):.3f}, Lepton {median(lepton_1):.3f}/{median(lepton_2):.3f}; all chunks' "
