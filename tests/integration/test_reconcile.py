@@ -11,7 +11,7 @@ from jobs.broker import SENTINEL_KEY
 from jobs.models import Job, RecoveryEvent, Subtask
 from jobs.reconcile import reconcile
 from tests.brokers import requires_amqp, requires_redis
-from tests.integration.conftest import sent
+from tests.integration.conftest import PARKED, sent
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
