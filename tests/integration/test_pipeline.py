@@ -10,6 +10,7 @@ import pytest
 
 from jobs.dispatch import publish, subtask_messages
 from jobs import registry
+from jobs.clock import db_now
 from jobs.models import Job, Subtask
 from tests.integration.conftest import wait_for_job
 
@@ -102,7 +103,10 @@ def test_a_canceled_job_never_runs_its_pending_subtasks(platform, api):
         time.sleep(0.02)
     response = api.post(f"/api/jobs/{job_id}/cancel/")
     assert response.status_code == 200
-    canceled_at = Job.objects.get(pk=job_id).finished_at
+    # Once the cancel has committed, no claim may start; one that won its row before the
+    # cancel may be stamped a little later (PostgreSQL stamps a transaction's start), so
+    # the line is drawn when the cancel has returned, on the database's clock.
+    canceled_at = db_now()
 
     time.sleep(1.0)  # long enough for any wrongly dispatched subtask to start
     job = Job.objects.get(pk=job_id)
