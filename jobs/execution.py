@@ -12,6 +12,7 @@ import os
 import random
 import time
 import traceback
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -219,26 +220,20 @@ def _fenced(claim):
 def _record_successes(successes, seconds_each):
     """Record a batch of successes of one job in one transaction; returns each outcome.
 
-    Each row is written in a savepoint: a result the database refuses (too large, a
-    character it cannot store) fails that subtask with the database's reason, and the
-    rest of the batch is recorded. Errors that are not about the value (the database is
-    down, locked) propagate, and `run` hands the claims back for the task's retry.
+    The batch is written in one savepoint. Only if the database refuses a result (too
+    large, a character it cannot store) is it written again row by row, each in a
+    savepoint of its own, so that one refused result fails only its subtask with the
+    database's reason: the common path pays no savepoint per subtask. Errors that are not
+    about the value (the database is down, locked) propagate, and `run` hands the claims
+    back for the task's retry.
     """
     job_id = successes[0].claim.job_id
-    outcomes, refused = [], []
     with transaction.atomic():
-        for success in successes:
-            try:
-                with transaction.atomic():
-                    written = _fenced(success.claim).update(
-                        status=Subtask.Status.SUCCEEDED, result=success.result,
-                        finished_at=Now(), lease_expires_at=None,
-                    )
-            except (DataError, IntegrityError) as exc:
-                refused.append((len(outcomes), success.claim, exc))
-                outcomes.append("failed")
-                continue
-            outcomes.append("succeeded" if written else _late(success.claim, "succeeded"))
+        try:
+            with transaction.atomic():
+                outcomes, refused = _write_successes(successes, per_row_savepoint=False)
+        except (DataError, IntegrityError):
+            outcomes, refused = _write_successes(successes, per_row_savepoint=True)
         counted = outcomes.count("succeeded")
         if counted:
             Job.objects.filter(pk=job_id).update(
@@ -249,6 +244,27 @@ def _record_successes(successes, seconds_each):
         error = f"the database refused the partial of job type {claim.job_type.name!r}: {type(exc).__name__}: {exc}"
         outcomes[position] = record_error(claim, error[:MAX_ERROR_CHARS], permanent=True)
     return outcomes
+
+
+def _write_successes(successes, per_row_savepoint):
+    """(outcome of each success, [(position, claim, error) of the rows the database refused]).
+    Without per-row savepoints the first refusal propagates."""
+    outcomes, refused = [], []
+    for success in successes:
+        try:
+            with transaction.atomic() if per_row_savepoint else nullcontext():
+                written = _fenced(success.claim).update(
+                    status=Subtask.Status.SUCCEEDED, result=success.result,
+                    finished_at=Now(), lease_expires_at=None,
+                )
+        except (DataError, IntegrityError) as exc:
+            if not per_row_savepoint:
+                raise
+            refused.append((len(outcomes), success.claim, exc))
+            outcomes.append("failed")
+            continue
+        outcomes.append("succeeded" if written else _late(success.claim, "succeeded"))
+    return outcomes, refused
 
 
 def next_batch(job_type, seconds_each):
