@@ -47,7 +47,7 @@ def test_an_inactive_user_s_token_is_refused(owner):
 def test_the_migration_hashes_existing_plain_keys_and_drops_them(transactional_db, owner):
     plain = "0123456789abcdef0123456789abcdef01234567"
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created datetime, user_id integer)")
+        cursor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamp, user_id integer)")
         cursor.execute("INSERT INTO authtoken_token VALUES (%s, %s, %s)", [plain, timezone.now(), owner.pk])
 
     with connection.schema_editor() as editor:

@@ -66,7 +66,7 @@ def test_a_user_submits_watches_downloads_and_gets_a_reply_to_feedback(new_page,
     rows = Path(download.value.path()).read_text().splitlines()
     assert rows[:2] == ["word,count", "the,450"] and len(rows) == 4
 
-    page.get_by_label("4").check()
+    page.get_by_role("radio", name="4", exact=True).check()
     page.get_by_label("Category").select_option("performance")
     page.get_by_label("Message").fill("Quick, but <b>the</b> form could remember my texts.")
     page.get_by_role("button", name="Send feedback").click()
