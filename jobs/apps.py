@@ -8,6 +8,10 @@ class JobsConfig(AppConfig):
 
     def ready(self):
         # workers connects a Celery worker signal.
-        from jobs import registry, workers  # noqa: F401
+        from django.db.backends.signals import connection_created
 
+        from jobs import registry, workers  # noqa: F401
+        from jobs.jsoncolumn import read_json_as_text
+
+        connection_created.connect(read_json_as_text, dispatch_uid="jobs.read_json_as_text")
         registry.load(settings.LEPTON_JOB_TYPE_MODULES)

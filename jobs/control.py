@@ -4,6 +4,7 @@ from django.db import transaction
 
 from jobs import registry
 from jobs.clock import Now
+from jobs.conflicts import retried_on_conflict
 from jobs.dispatch import finalize_message, publish_on_commit, refill
 from jobs.models import Job, RecoveryEvent, Subtask
 
@@ -26,10 +27,12 @@ def end_job(job_id, status, error=""):
     return bool(ended)
 
 
+@retried_on_conflict
 def cancel_job(job_id):
     return end_job(job_id, Job.Status.CANCELED)
 
 
+@retried_on_conflict
 def retry_job(job_id):
     """Run a failed job again: its failed and never-run subtasks get a fresh retry budget.
 
@@ -63,6 +66,7 @@ def retry_job(job_id):
     return True
 
 
+@retried_on_conflict
 def delete_job(job_id):
     """Delete a final job with its params, subtasks and events; False if it is active.
 

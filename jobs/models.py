@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 
+from jobs.jsoncolumn import VerbatimJSONField
+
 
 class Priority(models.TextChoices):
     HIGH = "high"
@@ -64,7 +66,7 @@ class Job(models.Model):
     #: Subtasks per message, adapted to how long they take (jobs.execution.next_batch).
     batch = models.PositiveIntegerField(default=1)
 
-    result = models.JSONField(null=True, blank=True)
+    result = VerbatimJSONField(null=True, blank=True)
     error = models.TextField(blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -131,7 +133,7 @@ class JobParams(models.Model):
     """
 
     job = models.OneToOneField(Job, primary_key=True, on_delete=models.CASCADE, related_name="input")
-    params = models.JSONField()
+    params = VerbatimJSONField()
     #: jobs.params_summary.summarize(params), computed at submission: lists and pages read
     #: this (deferring `params`) so a page of huge jobs stays small.
     summary = models.JSONField(default=dict)
@@ -155,7 +157,7 @@ class Subtask(models.Model):
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="subtasks")
     index = models.PositiveIntegerField()
-    payload = models.JSONField()
+    payload = VerbatimJSONField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     #: Bumped each time the subtask is handed out again; a message or completion that
     #: names an older attempt is fenced off.
@@ -176,7 +178,7 @@ class Subtask(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     retry_at = models.DateTimeField(null=True, blank=True)
 
-    result = models.JSONField(null=True, blank=True)
+    result = VerbatimJSONField(null=True, blank=True)
     error = models.TextField(blank=True)
 
     class Meta:

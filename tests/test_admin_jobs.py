@@ -127,7 +127,6 @@ def test_small_params_are_indented_json(operator, owner):
 
     page = operator.get(f"/admin/jobs/job/{job.pk}/change/").content.decode()
 
-    # Key order is the database's (PostgreSQL's jsonb sorts keys): look at one key's lines.
     assert "\n  &quot;texts&quot;: [\n    &quot;a b&quot;\n  ]" in page
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.conf import settings
 
-from tests.bench import fairness, fleet, growth, memory, pipeline, speedup, web
+from tests.bench import fairness, fleet, growth, memory, monitoring_cost, pipeline, speedup, web
 from tests.bench.harness import Context, Platform
 from tests.bench.runs import cancel_active_jobs
 from tests.bench.report import Row, machine, table, write_json
@@ -27,6 +27,7 @@ SCENARIOS = {
     "worker-memory": memory.worker_memory,
     "web-memory": memory.web_memory,
     "submission": web.submission_rate,
+    "monitoring-cost": monitoring_cost.monitoring_cost,
     "f1-small-job": fairness.small_job_under_load,
     "f2-priority": fairness.priority,
     "f3-two-users": fairness.two_users,

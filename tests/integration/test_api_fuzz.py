@@ -21,7 +21,6 @@ row and all its subtasks), and the stack still runs a new job to the end.
 import time
 
 import pytest
-from django.db import connection
 import requests
 import schemathesis
 from hypothesis import HealthCheck, assume, given, settings
@@ -140,10 +139,6 @@ CHECKS = [
 
 
 # Hundreds of requests over a shared machine: more than the suite's default 300 s at worst.
-@pytest.mark.xfail(
-    connection.vendor == "postgresql", strict=False,
-    reason="known defect on PostgreSQL: concurrent cancel and record can deadlock on subtask rows (a 500); to fix",
-)
 @pytest.mark.timeout(900)
 def test_it_survives_fuzzing_of_every_endpoint(platform, live_server, owner, monkeypatch):
     # The fuzzer sends far more than the default rate: let its requests reach the views

@@ -15,7 +15,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.contrib.auth import get_user_model
 from jobs import tokens
 
@@ -104,10 +103,6 @@ def request(url, token, body=None, method="GET"):
         return response.status, response.read()
 
 
-@pytest.mark.xfail(
-    connection.vendor == "postgresql", strict=False,
-    reason="known defect on PostgreSQL: the params download casts jsonb to text in one piece (670 MB peak); to fix",
-)
 @pytest.mark.timeout(1800)  # three 100,000-subtask submissions on a shared machine
 def test_the_largest_accepted_requests_stay_under_the_documented_peak_rss(web):
     base, pid = web

@@ -10,7 +10,12 @@ from tests.processes import Service, database_url
 
 @contextlib.contextmanager
 def running(name, command, log_dir, port, env=None, timeout=60):
-    """`command` as a Service over the test database, once it listens on `port`."""
+    """`command` as a Service over the test database, once it listens on `port`.
+
+    The port must be free first: a server left by another run would answer in its
+    place, over another database (a token issued here would get a 401)."""
+    if _listening(port):
+        raise RuntimeError(f"port {port} is already in use: another process would answer for {name}")
     service = Service(name, command, {**os.environ, "LEPTON_DATABASE_URL": database_url(), **(env or {})}, log_dir)
     try:
         deadline = time.monotonic() + timeout

@@ -9,7 +9,6 @@ import socket
 import time
 
 import pytest
-from django.db import connection
 import requests
 from jobs import tokens
 
@@ -40,10 +39,6 @@ def slow_clients(count):
     return sockets
 
 
-@pytest.mark.xfail(
-    connection.vendor == "postgresql", strict=False,
-    reason="known defect on PostgreSQL: the live server answered 401 to a token issued by the test; to investigate",
-)
 def test_a_normal_request_answers_within_a_second_beside_forty_slow_clients(web, owner):
     url = web
     token = tokens.issue(owner)

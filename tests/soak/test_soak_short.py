@@ -9,7 +9,6 @@ import os
 import shutil
 
 import pytest
-from django.db import connection
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
@@ -28,10 +27,6 @@ pytestmark = [
 SEED = 20261130
 
 
-@pytest.mark.xfail(
-    connection.vendor == "postgresql", strict=False,
-    reason="known defect on PostgreSQL: jsonb writes huge floats back as integers and the soak compares results exactly; to fix",
-)
 def test_it_ends_every_job_correctly_under_random_faults():
     log_dir = settings.DATA_DIR / "soak" / "logs" / "short"
     shutil.rmtree(log_dir, ignore_errors=True)

@@ -1,0 +1,86 @@
+"""What monitoring costs the pipeline (issue 10): the throughput scenario's job with
+Prometheus scraping `/metrics` every second against the same job unscraped, alternating
+in each repetition. Both run with everything else monitoring does (per-minute snapshots,
+alert evaluation, the canary): those are part of the platform the other rows measure too.
+
+The scraper is a thread of the bench process asking `make run`'s gunicorn, as a
+Prometheus on the same host would (loopback, so no token); `/metrics` caches its figures
+for LEPTON_METRICS_CACHE_SECONDS, as deployed.
+"""
+
+import threading
+import time
+import urllib.request
+
+from tests.bench.report import Row, median, ratio_at_least
+from tests.bench.runs import settle, timed_job
+
+SCRAPE_INTERVAL = 1.0
+
+
+def _noop_job(n):
+    return "diagnostic", {"subtasks": n, "sleep_ms": 0}
+
+
+class Scraper:
+    """GET /metrics every SCRAPE_INTERVAL seconds until stopped; keeps each answer's time."""
+
+    def __init__(self, port):
+        self.url = f"http://127.0.0.1:{port}/metrics"
+        self.seconds = []
+        self.failures = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="metrics-scraper", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self):
+        while not self._stop.is_set():
+            started = time.perf_counter()
+            try:
+                with urllib.request.urlopen(self.url, timeout=10) as response:
+                    response.read()
+                self.seconds.append(time.perf_counter() - started)
+            except OSError as exc:
+                self.failures.append(f"{type(exc).__name__}: {exc}")
+            self._stop.wait(max(0.0, SCRAPE_INTERVAL - (time.perf_counter() - started)))
+
+
+def monitoring_cost(ctx):
+    n = ctx.size(20_000, 5_000)
+    port = ctx.platform.web()
+    quiet, scraped, scrape_seconds, failures = [], [], [], []
+    for rep in range(ctx.repeat):
+        settle(ctx.platform)
+        quiet.append(n / timed_job(*_noop_job(n)))
+        settle(ctx.platform)
+        with Scraper(port) as scraper:
+            scraped.append(n / timed_job(*_noop_job(n)))
+        scrape_seconds += scraper.seconds
+        failures += scraper.failures
+        ctx.say(
+            f"rep {rep + 1}: unscraped {quiet[-1]:.0f} subtasks/s, scraped every {SCRAPE_INTERVAL:g} s "
+            f"{scraped[-1]:.0f} subtasks/s ({len(scraper.seconds)} scrapes, median "
+            f"{median(scraper.seconds) * 1000 if scraper.seconds else float('nan'):.1f} ms)"
+        )
+    return [
+        Row(
+            f"monitoring cost, {n} no-ops", "tasks/s", scraped, quiet, "unscraped", ratio_at_least(0.95),
+            note=(
+                f"one job of {n} diagnostic subtasks with /metrics scraped every {SCRAPE_INTERVAL:g} s vs "
+                "the same job unscraped (snapshots, alerts and the canary run in both); target: at most 5% slower"
+            ),
+            detail={
+                "scrapes": len(scrape_seconds),
+                "scrape_ms_median": median(scrape_seconds) * 1000 if scrape_seconds else None,
+                "scrape_ms_max": max(scrape_seconds) * 1000 if scrape_seconds else None,
+            },
+            errors=[f"{len(failures)} scrape(s) failed, first: {failures[0]}"] if failures else [],
+        )
+    ]
