@@ -10,7 +10,7 @@ from functools import partial
 import pytest
 from django.utils import timezone
 
-from jobs.models import RecoveryEvent, Subtask
+from jobs.models import Job, RecoveryEvent, Subtask
 from tests.brokers import requires_redis
 from tests.chaos.conftest import (
     all_running,
@@ -82,13 +82,15 @@ def test_f_a_message_delivered_again_while_its_subtask_runs_is_not_counted_twice
     platform = start_platform(LEPTON_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT), LEPTON_LEASE_SECONDS="30")
     first = platform.add_worker()
     n = 2
-    job_id = platform.submit("diagnostic", subtasks=n, sleep_ms=8000)
+    # Long enough that the second worker is up while they run, even on a loaded machine.
+    job_id = platform.submit("diagnostic", subtasks=n, sleep_ms=15000)
     rows = wait_until(partial(all_running, job_id, n, worker=hostname(first)), 30, "the subtasks never started")
     # Once past the visibility timeout, Redis counts the messages of the running subtasks
     # as lost: a worker starting up restores them to their queue, and takes them.
     running_for = seconds(max(row.started_at for row in rows), timezone.now())
     time.sleep(max(0.0, VISIBILITY_TIMEOUT + 0.5 - running_for))
     second = platform.add_worker()
+    assert Job.objects.get(pk=job_id).status == Job.Status.RUNNING, "the second worker started after the job ended"
     job = wait_for_final(job_id)
     chaos.scenario("f. redelivered past the visibility timeout").record(job)
     assert_counted_once(job, n)

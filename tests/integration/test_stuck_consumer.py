@@ -11,6 +11,7 @@ import time
 
 import psutil
 import pytest
+from celery import current_app
 from django.utils import timezone
 
 from jobs.control import cancel_job
@@ -97,6 +98,11 @@ def test_a_healthy_worker_on_the_same_queue_is_not_flagged(lone_worker, owner):
 def test_a_restart_resubscribes_the_worker_to_its_queues_and_it_consumes_again(lone_worker, owner):
     wait_until(lambda: Worker.objects.filter(hostname=HOSTNAME, consuming=[QUEUE]).exists(), 30)
 
+    def answers_remote_control():
+        """the worker listens for remote control (a broadcast sent earlier would be lost)"""
+        return current_app.control.ping(destination=[HOSTNAME], timeout=1)
+
+    wait_until(answers_remote_control, 30)
     stuck.restart(HOSTNAME)
 
     def resubscribed():
