@@ -6,6 +6,7 @@ started it, even when a test fails.
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,6 +15,14 @@ from pathlib import Path
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port():
+    """A TCP port nothing listens on now, for a server a test or the bench starts: fixed
+    ports collide when two runs share a machine."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def database_url():

@@ -23,7 +23,7 @@ from lepton.run import process_commands
 from tests.bench import rawapp
 from tests.bench.peer import settings as peer_settings
 from tests.bench.report import grid
-from tests.processes import ROOT, Service, celery_command, start_beat, start_worker, wait_until_ready
+from tests.processes import ROOT, Service, celery_command, free_port, start_beat, start_worker, wait_until_ready
 
 BENCH_USER = "bench"
 #: Lepton's settings the raw app must share (see rawapp's docstring).
@@ -39,9 +39,6 @@ SHARED_CELERY_SETTINGS = {
 }
 WORKER_CONCURRENCY = 2
 READY_TIMEOUT = 60
-#: The bench's ports (8190-8199 are this bench's): Lepton's gunicorn and the peer's.
-WEB_PORT = 8190
-PEER_PORT = 8191
 #: The peer's gunicorn: Lepton's web runs 2 workers of 4 threads (lepton/run.py).
 PEER_WEB_THREADS = 4
 #: cpu_seconds()'s key for the whole machine's idle CPU seconds (other users' load shows
@@ -60,6 +57,7 @@ class Platform:
         self.services = {}
         self.token = None
         self.web_port = None
+        self.peer_port = None
 
     # --- Start and stop -------------------------------------------------------------
 
@@ -181,7 +179,7 @@ class Platform:
     def web(self):
         """The port of a gunicorn started as `make run` starts it (on first use)."""
         if "web" not in self.services:
-            self.web_port = WEB_PORT
+            self.web_port = free_port()
             command = process_commands()["web"]
             command[command.index("--bind") + 1] = f"127.0.0.1:{self.web_port}"
             self.services["web"] = Service("web", command, self.env, self.log_dir)
@@ -191,14 +189,15 @@ class Platform:
     def peer_web(self):
         """The port of the peer's gunicorn, with Lepton's web worker and thread counts (on first use)."""
         if "peer-web" not in self.services:
+            self.peer_port = free_port()
             command = [
-                sys.executable, "-m", "gunicorn", "tests.bench.peer.wsgi", "--bind", f"127.0.0.1:{PEER_PORT}",
+                sys.executable, "-m", "gunicorn", "tests.bench.peer.wsgi", "--bind", f"127.0.0.1:{self.peer_port}",
                 "--workers", str(settings.LEPTON_WEB_WORKERS), "--threads", str(PEER_WEB_THREADS),
                 "--access-logfile", "-", "--no-control-socket",
             ]
             self.services["peer-web"] = Service("peer-web", command, self.peer_env, self.log_dir)
-            self._wait_for_web("peer-web", PEER_PORT, "/tasks/none/")
-        return PEER_PORT
+            self._wait_for_web("peer-web", self.peer_port, "/tasks/none/")
+        return self.peer_port
 
     def _wait_for_web(self, name, port, path):
         deadline = time.monotonic() + READY_TIMEOUT

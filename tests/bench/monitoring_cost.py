@@ -3,6 +3,10 @@ Prometheus scraping `/metrics` every second against the same job unscraped, alte
 in each repetition. Both run with everything else monitoring does (per-minute snapshots,
 alert evaluation, the canary): those are part of the platform the other rows measure too.
 
+Two rows: throughput (wall time; on a shared machine other users' load moves it by more
+than 5%), and the CPU seconds all of Lepton's processes (web, workers, control, beat,
+Redis) used per subtask, which another user's load hardly moves.
+
 The scraper is a thread of the bench process asking `make run`'s gunicorn, as a
 Prometheus on the same host would (loopback, so no token); `/metrics` caches its figures
 for LEPTON_METRICS_CACHE_SECONDS, as deployed.
@@ -11,11 +15,14 @@ for LEPTON_METRICS_CACHE_SECONDS, as deployed.
 import threading
 import time
 import urllib.request
+from contextlib import contextmanager
 
-from tests.bench.report import Row, median, ratio_at_least
+from tests.bench.report import Row, median, ratio_at_least, ratio_at_most
 from tests.bench.runs import settle, timed_job
 
 SCRAPE_INTERVAL = 1.0
+#: The bench's processes that are Lepton's (tests/bench/harness.py names them).
+LEPTON_PROCESSES = ("work", "control", "beat", "web", "redis")
 
 
 def _noop_job(n):
@@ -55,19 +62,21 @@ class Scraper:
 def monitoring_cost(ctx):
     n = ctx.size(20_000, 5_000)
     port = ctx.platform.web()
-    quiet, scraped, scrape_seconds, failures = [], [], [], []
+    quiet, scraped, quiet_cpu, scraped_cpu, scrape_seconds, failures = [], [], [], [], [], []
     for rep in range(ctx.repeat):
         settle(ctx.platform)
-        quiet.append(n / timed_job(*_noop_job(n)))
+        with cpu_per_subtask(ctx.platform, n, quiet_cpu):
+            quiet.append(n / timed_job(*_noop_job(n)))
         settle(ctx.platform)
-        with Scraper(port) as scraper:
+        with Scraper(port) as scraper, cpu_per_subtask(ctx.platform, n, scraped_cpu):
             scraped.append(n / timed_job(*_noop_job(n)))
         scrape_seconds += scraper.seconds
         failures += scraper.failures
         ctx.say(
             f"rep {rep + 1}: unscraped {quiet[-1]:.0f} subtasks/s, scraped every {SCRAPE_INTERVAL:g} s "
             f"{scraped[-1]:.0f} subtasks/s ({len(scraper.seconds)} scrapes, median "
-            f"{median(scraper.seconds) * 1000 if scraper.seconds else float('nan'):.1f} ms)"
+            f"{median(scraper.seconds) * 1000 if scraper.seconds else float('nan'):.1f} ms); "
+            f"CPU per subtask {quiet_cpu[-1] * 1e3:.2f} ms unscraped, {scraped_cpu[-1] * 1e3:.2f} ms scraped"
         )
     return [
         Row(
@@ -82,5 +91,19 @@ def monitoring_cost(ctx):
                 "scrape_ms_max": max(scrape_seconds) * 1000 if scrape_seconds else None,
             },
             errors=[f"{len(failures)} scrape(s) failed, first: {failures[0]}"] if failures else [],
-        )
+        ),
+        Row(
+            f"monitoring cost, {n} no-ops", "CPU s/subtask", scraped_cpu, quiet_cpu, "unscraped",
+            ratio_at_most(1.05),
+            note="CPU seconds of every Lepton process (web, workers, control, beat, Redis) per subtask, same runs",
+        ),
     ]
+
+
+@contextmanager
+def cpu_per_subtask(platform, n, into):
+    """Appends to `into` the CPU seconds Lepton's processes used per subtask meanwhile."""
+    before = platform.cpu_seconds()
+    yield
+    after = platform.cpu_seconds()
+    into.append(sum(after[name] - before.get(name, 0.0) for name in LEPTON_PROCESSES if name in after) / n)

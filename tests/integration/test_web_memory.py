@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from jobs import tokens
 
 from jobs.jobtypes import primes, stats, wordcount
-from tests.processes import Service
+from tests.processes import Service, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -44,12 +44,6 @@ def largest_requests():
         ("wordcount: 2,000,000 emoji in 100,000 texts, 10,000 subtasks", {"type": "wordcount", "params": {"texts": [emoji] * wordcount.MAX_TEXTS, "chunk_size": 10}}),
         ("primes: end 10**12, 100,000 subtasks", {"type": "primes", "params": {"start": 0, "end": primes.MAX_END, "chunk_size": primes.MAX_CHUNK}}),
     ]
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def worker_pid(master_pid):
