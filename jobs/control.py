@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from jobs import registry
+from jobs.admission import admit_retry
 from jobs.clock import Now
 from jobs.conflicts import retried_on_conflict
 from jobs.dispatch import finalize_message, publish_on_commit, refill
@@ -64,6 +65,15 @@ def retry_job(job_id):
             kind=RecoveryEvent.Kind.JOB_RETRIED, job_id=job_id, detail=f"{rerun} subtask(s) to run again"
         )
     return True
+
+
+@retried_on_conflict
+def retry_admitted(job_id):
+    """A user's retry: admission and the retry in one transaction, so a refusal
+    (AdmissionRefused) changes nothing. False if the job is not failed."""
+    with transaction.atomic():
+        admit_retry(job_id)
+        return retry_job(job_id)
 
 
 @retried_on_conflict

@@ -4,7 +4,6 @@ Every object is looked up within the requesting user's own jobs, so another user
 job is a 404, never a 403 that would confirm it exists.
 """
 
-from django.db import transaction
 from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.http import HttpResponse
@@ -14,11 +13,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from jobs import registry
-from jobs.admission import admit_retry
 from jobs.api.serializers import (
     JobListSerializer, JobSerializer, JobTypeSerializer, SubmitSerializer, SubtaskSerializer,
 )
-from jobs.control import cancel_job, delete_job, retry_job
+from jobs.control import cancel_job, delete_job, retry_admitted
 from jobs.models import Job, JobParams
 from jobs.restrictions import may_submit
 from jobs.submit import submit_job
@@ -90,10 +88,7 @@ class JobViewSet(
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         job = self.get_object()
-        # Admission and the retry in one transaction: refused, nothing changes (issue 8.14).
-        with transaction.atomic():
-            admit_retry(job.pk)
-            retried = retry_job(job.pk)
+        retried = retry_admitted(job.pk)
         if not retried:
             return self._refusal(job, "only a failed job can be retried.")
         return Response(self._render(self.get_queryset().get(pk=job.pk)))

@@ -6,7 +6,6 @@ job is a 404, never a 403 that would confirm it exists.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,8 +13,8 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from jobs import registry
-from jobs.admission import AdmissionRefused, admit_retry
-from jobs.control import cancel_job, delete_job, retry_job
+from jobs.admission import AdmissionRefused
+from jobs.control import cancel_job, delete_job, retry_admitted
 from jobs.models import Job
 from jobs.waiting import waiting_reason
 from jobs.web import results
@@ -84,10 +83,7 @@ def cancel(request, pk):
 def retry(request, pk):
     job = _own_job(request, pk)
     try:
-        # Admission and the retry in one transaction, as at the API: refused, nothing changes.
-        with transaction.atomic():
-            admit_retry(job.pk)
-            retried = retry_job(job.pk)
+        retried = retry_admitted(job.pk)
     except AdmissionRefused as refusal:
         messages.error(request, f"Not retried: {refusal.message} Try again in {refusal.retry_after} s.")
         return redirect("job-detail", pk=job.pk, permanent=False)
