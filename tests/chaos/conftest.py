@@ -1,7 +1,8 @@
-"""The chaos suite: real processes, real signals, a real Redis killed, flushed and restarted.
+"""The chaos suite: real processes, real signals, a real broker flushed and restarted.
 
 Each scenario gets its own broker — an embedded Redis (scenarios flush and restart it),
-or on RabbitMQ (LEPTON_TEST_BROKER_URL=amqp://...) a vhost of its own — a control
+or on RabbitMQ (LEPTON_TEST_BROKER_URL=amqp://...) a vhost of its own (scenarios
+re-create it and cut its connections: Platform.lose_broker_data, restart_broker) — a control
 worker and beat (the reconciler) and the workers it needs, all over the pytest-django
 test database, and runs jobs whose answer is known. Every repetition checks that
 
