@@ -31,12 +31,17 @@ from lepton.brokers import AMQP_MAX_PRIORITY, is_amqp
 TEST_BROKER_URL = os.environ.get("LEPTON_TEST_BROKER_URL") or os.environ.get("LEPTON_TEST_REDIS_URL") or ""
 ON_AMQP = is_amqp(TEST_BROKER_URL)
 
-#: For tests of what only Redis does (FLUSHALL, a restart without persistence, the
-#: visibility timeout).
+#: For tests of what only Redis does: FLUSHALL (RabbitMQ's analogue, a vhost that lost
+#: its data, has tests of its own).
 requires_redis = pytest.mark.skipif(
+    ON_AMQP, reason="Redis-only fault: RabbitMQ has no FLUSHALL (a vhost that lost its data is its own test)"
+)
+
+#: For tests of the reconciler's look into the broker (jobs.broker.pairs_in_broker).
+inspects_redis = pytest.mark.skipif(
     ON_AMQP,
-    reason="Redis-only fault: RabbitMQ keeps durable queues across restarts and has no "
-    "FLUSHALL or visibility timeout (it requeues unacked messages when a connection drops)",
+    reason="the reconciler looks inside Redis only: RabbitMQ cannot list a queue's messages without "
+    "taking them, nor a consumer's unacknowledged ones (LEPTON_REDISPATCH_SECONDS covers it there)",
 )
 
 #: For tests of what only RabbitMQ does.
