@@ -212,5 +212,5 @@ def _close(channel):
 
 
 def _rabbitmqctl(*args):
-    done = subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, text=True, timeout=120)
-    return done.stdout
+    command = ["rabbitmqctl", "-q", *args]
+    return subprocess.run(command, check=True, capture_output=True, text=True, timeout=120).stdout
