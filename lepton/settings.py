@@ -449,7 +449,7 @@ LEPTON_CANARY_RETENTION_DAYS = env_int("LEPTON_CANARY_RETENTION_DAYS", 7, minimu
 LEPTON_STUCK_CONSUMER_SECONDS = env_float("LEPTON_STUCK_CONSUMER_SECONDS", 60.0, minimum=1.0)
 LEPTON_STUCK_CONSUMER_RESTART = env_bool("LEPTON_STUCK_CONSUMER_RESTART", False)
 LEPTON_JOB_TYPE_MODULES.append("jobs.jobtypes.canary")
-CELERY_IMPORTS = ["monitoring.alerting.tasks"]
+CELERY_IMPORTS = ["monitoring.alerting.tasks", "monitoring.restart_command"]
 CELERY_TASK_ROUTES.update(
     {
         "monitoring.evaluate_alerts": {"queue": CONTROL_QUEUE},

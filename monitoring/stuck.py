@@ -9,7 +9,7 @@ since then (by minute), and only for a worker that passed both, no subtask row o
 started since then (a scan, but only for a worker that looks stuck).
 
 With LEPTON_STUCK_CONSUMER_RESTART its consumers are restarted through Celery's remote
-control: cancel_consumer then add_consumer for each of its queues, a fresh subscription
+control: each of its queues cancelled then added again, a fresh subscription
 (the remedy for a consumer that stopped polling, #8030). A pool process frozen in the
 middle of a task is beyond remote control (billiard's pool_restart waits for each
 process to finish its task); the alert is what gets a person or a supervisor to it.
@@ -26,6 +26,7 @@ from django.db.models import Count
 from jobs.load import broker_depths
 from jobs.models import Subtask, Worker, WorkerMinute
 from jobs.workers import live_workers
+from monitoring.restart_command import RESTART_CONSUMERS
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +83,10 @@ def review(now):
 
 def restart(hostname):
     """Restart a worker's consumers by remote control: cancel, then add, each queue it was
-    started to consume. Commands to one worker run in order."""
+    started to consume, in one command (monitoring.restart_command says why not two)."""
     worker = Worker.objects.filter(hostname=hostname).first()
     queues = worker.queues if worker else []
     log.warning("event=stuck_consumer_restart worker=%s queues=%s", hostname, ",".join(queues))
-    control = current_app.control
-    for queue in queues:
-        control.cancel_consumer(queue, destination=[hostname], reply=False)
-    for queue in queues:
-        control.add_consumer(queue, destination=[hostname], reply=False)
+    current_app.control.broadcast(
+        RESTART_CONSUMERS, arguments={"queues": queues}, destination=[hostname], reply=False
+    )

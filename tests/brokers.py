@@ -7,16 +7,20 @@ so runs never see each other's queues or messages; on a shared Redis the databas
 flushed before and after instead.
 
 Tests read what waits in a queue through `messages()` and `depth()`, and empty it with
-`purge()`, without knowing how the broker stores it.
+`purge()`, without knowing how the broker stores it. The chaos suite's broker faults on
+RabbitMQ (`reset`, `drop_connections`, `drop_connections_of`) are its analogues of what it
+does to a Redis (FLUSHALL, a restart, a redelivery).
 """
 
 import base64
 import json
 import os
 import subprocess
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+import psutil
 import pytest
 import redis
 from amqp.exceptions import ChannelError
@@ -27,12 +31,17 @@ from lepton.brokers import AMQP_MAX_PRIORITY, is_amqp
 TEST_BROKER_URL = os.environ.get("LEPTON_TEST_BROKER_URL") or os.environ.get("LEPTON_TEST_REDIS_URL") or ""
 ON_AMQP = is_amqp(TEST_BROKER_URL)
 
-#: For tests of what only Redis does (FLUSHALL, a restart without persistence, the
-#: visibility timeout).
+#: For tests of what only Redis does: FLUSHALL (RabbitMQ's analogue, a vhost that lost
+#: its data, has tests of its own).
 requires_redis = pytest.mark.skipif(
+    ON_AMQP, reason="Redis-only fault: RabbitMQ has no FLUSHALL (a vhost that lost its data is its own test)"
+)
+
+#: For tests of the reconciler's look into the broker (jobs.broker.pairs_in_broker).
+inspects_redis = pytest.mark.skipif(
     ON_AMQP,
-    reason="Redis-only fault: RabbitMQ keeps durable queues across restarts and has no "
-    "FLUSHALL or visibility timeout (it requeues unacked messages when a connection drops)",
+    reason="the reconciler looks inside Redis only: RabbitMQ cannot list a queue's messages without "
+    "taking them, nor a consumer's unacknowledged ones (LEPTON_REDISPATCH_SECONDS covers it there)",
 )
 
 #: For tests of what only RabbitMQ does.
@@ -96,8 +105,11 @@ class AmqpBroker:
         self.vhost = vhost
         self.user = parts.username or "guest"
         self.url = urlunsplit(parts._replace(path=f"/{vhost}"))
-        _rabbitmqctl("add_vhost", vhost)
-        _rabbitmqctl("set_permissions", "-p", vhost, self.user, ".*", ".*", ".*")
+        self._create()
+
+    def _create(self):
+        _rabbitmqctl("add_vhost", self.vhost)
+        _rabbitmqctl("set_permissions", "-p", self.vhost, self.user, ".*", ".*", ".*")
         self.connection = Connection(self.url)
 
     def _channel(self):
@@ -155,6 +167,38 @@ class AmqpBroker:
         finally:
             _close(channel)
 
+    def reset(self):
+        """What FLUSHALL is to a Redis: the vhost deleted and created again, as on a node
+        that lost its data. Every queue, binding and message in it is gone; the broker
+        closes the connections into it, and clients reconnect to the empty vhost."""
+        self.close()
+        self._create()
+
+    def drop_connections(self, downtime):
+        """A broker restart as its clients see it: every connection into the vhost closed
+        and new ones refused for `downtime` seconds. Queues and messages stay, as durable
+        queues and persistent messages survive a RabbitMQ restart."""
+        _rabbitmqctl("set_vhost_limits", "--vhost", self.vhost, '{"max-connections": 0}')
+        try:
+            _rabbitmqctl("close_all_connections", "--vhost", self.vhost, "chaos: broker restart")
+            time.sleep(downtime)
+        finally:
+            _rabbitmqctl("clear_vhost_limits", "--vhost", self.vhost)
+
+    def drop_connections_of(self, pid):
+        """Close the connections process `pid` holds into the vhost, as when its host is cut
+        off: RabbitMQ hands the messages it held unacknowledged to other consumers.
+        Returns how many it closed."""
+        ports = {conn.laddr.port for conn in psutil.Process(pid).net_connections(kind="tcp") if conn.raddr}
+        listed = _rabbitmqctl("list_connections", "--no-table-headers", "pid", "vhost", "peer_port")
+        theirs = [
+            name for name, vhost, port in (line.split("\t") for line in listed.splitlines())
+            if vhost == self.vhost and int(port) in ports
+        ]
+        for name in theirs:
+            _rabbitmqctl("close_connection", name, "chaos: connection cut")
+        return len(theirs)
+
     def close(self):
         self.connection.release()
         _rabbitmqctl("delete_vhost", self.vhost)
@@ -168,4 +212,5 @@ def _close(channel):
 
 
 def _rabbitmqctl(*args):
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
+    command = ["rabbitmqctl", "-q", *args]
+    return subprocess.run(command, check=True, capture_output=True, text=True, timeout=120).stdout

@@ -15,6 +15,8 @@ from pathlib import Path
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Services this process started and has not stopped yet (see `running`).
+_started = set()
 
 
 def free_port():
@@ -48,6 +50,7 @@ class Service:
                 command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )
+        _started.add(self)
 
     @property
     def pid(self):
@@ -69,6 +72,12 @@ class Service:
         # Also the prefork children, if the parent left any behind.
         _killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+        _started.discard(self)
+
+
+def running():
+    """The services this process started that still run."""
+    return [service for service in _started if service.alive()]
 
 
 def _killpg(pgid, signum):

@@ -1,7 +1,8 @@
-"""The chaos suite: real processes, real signals, a real Redis killed, flushed and restarted.
+"""The chaos suite: real processes, real signals, a real broker flushed and restarted.
 
 Each scenario gets its own broker — an embedded Redis (scenarios flush and restart it),
-or on RabbitMQ (LEPTON_TEST_BROKER_URL=amqp://...) a vhost of its own — a control
+or on RabbitMQ (LEPTON_TEST_BROKER_URL=amqp://...) a vhost of its own (scenarios
+re-create it and cut its connections: Platform.lose_broker_data, restart_broker) — a control
 worker and beat (the reconciler) and the workers it needs, all over the pytest-django
 test database, and runs jobs whose answer is known. Every repetition checks that
 
@@ -51,7 +52,7 @@ from jobs.broker import SENTINEL_KEY
 from jobs.models import Job, Subtask
 from lepton.embedded_redis import EmbeddedRedis
 from tests.brokers import ON_AMQP, TEST_BROKER_URL, AmqpBroker
-from tests.processes import ROOT, database_url, start_beat, start_worker
+from tests.processes import ROOT, database_url, running, start_beat, start_worker
 
 CHAOS_JOB_TYPES = "tests.chaos.jobtypes"
 CHAOS_USER = "chaos"
@@ -215,6 +216,27 @@ class Platform:
         with self.redis.client() as client:
             return client.exists(SENTINEL_KEY)
 
+    def lose_broker_data(self):
+        """Every message and queue binding gone: FLUSHALL on Redis; RabbitMQ has no FLUSHALL,
+        so there its vhost is deleted and created again, as on a node that lost its data."""
+        if self.amqp is not None:
+            self.amqp.reset()
+            return
+        with self.redis.client() as client:
+            client.flushall()
+
+    def restart_broker(self, downtime):
+        """The broker away for `downtime` seconds, then back. Redis comes back empty (no
+        persistence); RabbitMQ keeps its durable queues and persistent messages across a
+        restart, so there the restart is its clients' view of one: every connection cut and
+        refused for the downtime."""
+        if self.amqp is not None:
+            self.amqp.drop_connections(downtime)
+            return
+        self.redis.stop()
+        time.sleep(downtime)
+        self.redis.start()
+
     def add_worker(self, concurrency=2):
         """A new job worker (w1, w2, ...) on the job queues, ready when this returns."""
         name = f"w{next(self._numbers)}"
@@ -252,7 +274,12 @@ def start_platform(transactional_db, request):
 
     Depending on transactional_db, it stops before the test database is flushed. The
     logs stay in $LEPTON_DATA_DIR/chaos/logs/<test name>/ until the test runs again.
+
+    No other stack of this session may still run: its reconciler would heal the
+    scenario's jobs too, onto its own broker, and the scenario would measure that.
     """
+    if others := running():
+        pytest.fail(f"another stack still runs over the test database: {sorted(s.name for s in others)}")
     log_dir = settings.DATA_DIR / "chaos" / "logs" / request.node.name
     shutil.rmtree(log_dir, ignore_errors=True)
     log_dir.mkdir(parents=True)

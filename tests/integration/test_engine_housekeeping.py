@@ -17,7 +17,7 @@ from jobs.reconcile import reconcile
 from jobs.registry import JobType
 from jobs.singleflight import SKIPPED
 from jobs import tasks
-from tests.brokers import requires_redis
+from tests.brokers import ON_AMQP, inspects_redis
 from tests.integration.conftest import PARKED, sent
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -40,9 +40,12 @@ def test_a_reconcile_tick_is_skipped_while_another_pass_holds_the_lease(job, par
 
 # --- Case 18: a fresh start is not a reset; idle ticks are quiet -----------------------
 
-@requires_redis  # the broker is inspected on Redis only (jobs.broker.pairs_in_broker)
 def test_a_fresh_broker_with_nothing_queued_is_not_recorded_as_a_reset(parked):
-    parked.client.delete(broker_module.SENTINEL_KEY)
+    # The sentinel is a key on Redis, a durable queue on RabbitMQ.
+    if ON_AMQP:
+        parked.delete_queue(broker_module.SENTINEL_KEY)
+    else:
+        parked.client.delete(broker_module.SENTINEL_KEY)
 
     reconcile()
 
@@ -70,7 +73,7 @@ def test_celerys_per_tick_info_lines_for_housekeeping_are_dropped(task):
 
 # --- Case 9: only lost messages are sent again ------------------------------------------
 
-@requires_redis  # the broker is inspected on Redis only (jobs.broker.pairs_in_broker)
+@inspects_redis
 def test_a_backlog_still_in_the_broker_is_not_sent_again_however_old(owner, parked, settings):
     from jobs.submit import submit_job
 
@@ -85,7 +88,7 @@ def test_a_backlog_still_in_the_broker_is_not_sent_again_however_old(owner, park
     assert not RecoveryEvent.objects.filter(kind="redispatched").exists()
 
 
-@requires_redis  # the broker is inspected on Redis only (jobs.broker.pairs_in_broker)
+@inspects_redis
 def test_a_queued_subtask_missing_from_the_broker_is_sent_again_after_the_short_grace(job, parked, settings):
     settings.LEPTON_REDISPATCH_SECONDS = 3600
     settings.LEPTON_LOST_MESSAGE_GRACE_SECONDS = 5
