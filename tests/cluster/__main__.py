@@ -44,7 +44,8 @@ def main():
 
     reason = unavailable_reason()
     if reason:
-        sys.exit(f"[cluster] cannot run here: {reason}")
+        print(f"[cluster] cannot run here: {reason}", file=sys.stderr)
+        sys.exit(2)
     data_dir = Path(os.environ.get("LEPTON_DATA_DIR", ROOT / "var")).resolve()
     run_dir = data_dir / "cluster" / datetime.now(timezone.utc).strftime("run-%Y%m%dT%H%M%SZ")
     (run_dir / "logs").mkdir(parents=True)
@@ -52,7 +53,8 @@ def main():
         with database() as url:
             report = rehearse_on(url, args, run_dir / "logs")
     except psycopg.OperationalError as exc:
-        sys.exit(f"[cluster] cannot run here: the rehearsal needs PostgreSQL ({exc})")
+        print(f"[cluster] cannot run here: the rehearsal needs PostgreSQL ({exc})", file=sys.stderr)
+        sys.exit(2)
     from tests.cluster.report import render, write_report
 
     print(render(report), flush=True)
@@ -71,12 +73,13 @@ def rehearse_on(url, args, log_dir):
     from django.core.management import call_command
     from django.db import connections
 
-    from tests.cluster.rehearsal import CLUSTER_USER, RehearsalConfig
+    from tests.cluster.rehearsal import CLUSTER_USER, RehearsalConfig, RehearsalFailed
     from tests.cluster.run import run_rehearsal
     from tests.cluster.stack import skew_unavailable_reason
 
     if reason := skew_unavailable_reason():
-        sys.exit(f"[cluster] cannot run here: {reason}")
+        print(f"[cluster] cannot run here: {reason}", file=sys.stderr)
+        sys.exit(2)
     call_command("migrate", interactive=False, verbosity=0)
     get_user_model().objects.get_or_create(username=CLUSTER_USER)
     config = RehearsalConfig(
@@ -86,6 +89,9 @@ def rehearse_on(url, args, log_dir):
     print(f"[cluster] {config}; logs in {log_dir}", flush=True)
     try:
         return run_rehearsal(config, dict(os.environ), log_dir, url)
+    except RehearsalFailed as exc:
+        print(f"[cluster] FAILED: {exc}; logs in {log_dir}", file=sys.stderr)
+        sys.exit(1)
     finally:
         # The throwaway database is dropped next: let go of it first.
         connections.close_all()

@@ -2,9 +2,10 @@
 subtasks fail over, bring the link back, watch the host rejoin, and count every result.
 
 Phases (every time is the database's clock, the one clock of invariant 11):
-1. job 1 (`diagnostic`, known answer) runs on all hosts;
-2. once the host to cut runs two of its subtasks, its link goes down: those are the
-   victims; failover is when each runs again, under a newer attempt, on another host;
+1. job 1 (diagnostic subtasks with a known answer) runs on all hosts;
+2. once the host to cut runs two of its subtasks, its link goes down, if it can be caught
+   so, inside a transaction that locked the job's row: the subtasks it runs are the
+   victims; failover is when each is requeued, and runs, under a newer attempt, elsewhere;
 3. the link stays down `hold_cut_seconds` longer, then comes back; the host has rejoined
    when its worker's heartbeat reaches the database again; job 2 is then submitted and
    must run on it too;
@@ -14,7 +15,6 @@ Phases (every time is the database's clock, the one clock of invariant 11):
 
 import math
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass
 
 from django.db import connection
@@ -191,8 +191,9 @@ def judge(report):
 
 
 def _hosts(cluster, jobs):
-    """Per host: its queues, clock skew, subtasks counted per job, leases it lost (other
-    than to the cut) and how stale its heartbeat looks by the database's clock."""
+    """Per host: its queues, clock skew, subtasks counted per job, leases it lost and how
+    old its last heartbeat is by the database's clock (a skewed host's too: heartbeats are
+    stamped by the database)."""
     now = db_now()
     return {name: _host_row(cluster, name, spec, jobs, now) for name, spec in cluster.specs.items()}
 
@@ -215,18 +216,17 @@ def _host_row(cluster, name, spec, jobs, now):
 
 def _counts(job):
     """A job's tally: lost (subtasks not succeeded), double-counted (the done counter
-    ahead of the succeeded rows, or a subtask index recorded twice) and whether the
-    combined answer is the one its parameters imply."""
-    rows = Subtask.objects.filter(job_id=job.pk)
-    succeeded = rows.filter(status=Subtask.Status.SUCCEEDED).count()
-    indexes = Counter(rows.values_list("index", flat=True))
+    ahead of the succeeded rows; a row per subtask index is the schema's own constraint)
+    and whether the combined answer (count and sum of indexes) is the one its parameters
+    imply: a partial combined twice or never would change it."""
+    succeeded = Subtask.objects.filter(job_id=job.pk, status=Subtask.Status.SUCCEEDED).count()
     n = job.input.params["subtasks"]
     return {
         "job": job.pk,
         "status": job.status,
         "subtasks": n,
         "lost": n - succeeded,
-        "double_counted": max(0, job.done - succeeded) + sum(count - 1 for count in indexes.values()),
+        "double_counted": max(0, job.done - succeeded),
         "exact": job.result == {"subtasks": n, "index_sum": sum(range(n))},
         "seconds": _seconds(job.created_at, job.finished_at) if job.finished_at else None,
     }

@@ -66,19 +66,18 @@ def skew_unavailable_reason():
 
 
 class Cluster:
-    def __init__(self, env, log_dir, database_url, hosts=HOSTS):
+    def __init__(self, env, log_dir, database_url):
         self.env = {**env, **CLUSTER_ENV}
         self.log_dir = Path(log_dir)
         self.database_url = database_url
-        self.specs = {spec.name: spec for spec in hosts}
+        self.specs = {spec.name: spec for spec in HOSTS}
         self.network = Network()
-        # A short path of its own for the Redis's files.
         self.run_dir = Path(tempfile.mkdtemp(prefix="lcr-", dir="/tmp"))
         self.redis_port = _free_port()
         self.relay_port = _free_port()
-        self.redis = self.relay = None
+        #: The hub's own processes (control worker, beat, the submitting CLI).
+        self.hub_env = {**self.env, "LEPTON_BROKER_URL": self.broker_url, "LEPTON_DATABASE_URL": database_url}
         self.services = []
-        self.workers = {}
 
     @property
     def broker_url(self):
@@ -91,15 +90,13 @@ class Cluster:
     def start(self):
         for name in self.specs:
             self.network.add_host(name)
-        self.redis = self._start_redis()
-        self.relay = self._start_relay()
-        hub_env = {**self.env, "LEPTON_BROKER_URL": self.broker_url, "LEPTON_DATABASE_URL": self.database_url}
-        self.hub_env = hub_env
-        self.services.append(start_worker("control", hub_env, self.log_dir, [settings.CONTROL_QUEUE], concurrency=1))
-        self.services.append(start_beat(hub_env, self.log_dir))
-        for name in self.specs:
-            self.workers[name] = self._start_worker(name)
-        for worker in self.workers.values():
+        self._start_redis()
+        self._start_relay()
+        self.services.append(start_worker("control", self.hub_env, self.log_dir, [settings.CONTROL_QUEUE], concurrency=1))
+        self.services.append(start_beat(self.hub_env, self.log_dir))
+        # Started together, waited for together: each takes seconds to be ready.
+        workers = [self._start_worker(name) for name in self.specs]
+        for worker in workers:
             wait_until_ready(worker, START_TIMEOUT)
         self._wait_for_reconciler()
         return self
@@ -116,7 +113,6 @@ class Cluster:
         )
         self.services.append(service)
         _wait(lambda: _pings(self.broker_url), 10, f"the hub's Redis did not start; see {service.log_path}")
-        return service
 
     def _start_relay(self):
         target = urlsplit(self.database_url)
@@ -128,7 +124,6 @@ class Cluster:
         )
         self.services.append(service)
         _wait(lambda: "ready" in service.log(), 10, f"the database relay did not start; see {service.log_path}")
-        return service
 
     def _start_worker(self, name):
         """The host's worker, started (not yet ready) inside its namespace, reaching broker
