@@ -56,10 +56,11 @@ def requeue_bound():
 
 
 def rerun_bound(job, config):
-    """...and by which each runs again elsewhere: a requeued subtask waits behind its job's
-    window of messages (jobs.load.job_window), drained by the hosts not cut."""
+    """...and by which each runs again elsewhere: a requeued subtask waits for a free slot
+    (one subtask's time) behind its job's window of messages (jobs.load.job_window),
+    drained by the hosts not cut."""
     slots = 2 * (len(HOSTS) - 1)
-    return requeue_bound() + math.ceil(job.window / slots) * config.sleep_ms / 1000
+    return requeue_bound() + (1 + math.ceil(job.window / slots)) * config.sleep_ms / 1000
 
 
 def _setting(name):

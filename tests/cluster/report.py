@@ -22,7 +22,7 @@ def render(report):
         + ("inside one of its transactions" if report["cut_mid_transaction"] else "between its transactions"),
         f"failover:  requeued {_s(report['requeue_s'])} after the cut (bound {_s(report['requeue_bound_s'])}: "
         f"lease + reconcile tick + slack), running elsewhere {_s(report['rerun_s'])} (bound {_s(report['rerun_bound_s'])}: "
-        f"+ the job's window drained by the other hosts), finished {_s(report['finished_elsewhere_s'])}",
+        f"+ a slot and the job's window, drained by the other hosts), finished {_s(report['finished_elsewhere_s'])}",
         f"rejoin:    link down {_s(report['outage_s'])}; heartbeat back {_s(report['rejoin_s'])} after the link; "
         f"{report['late_completions_refused']} late completions refused",
     ]
