@@ -89,10 +89,11 @@ class Network:
         return ["ip", "netns", "exec", self.hosts[name].namespace, *argv]
 
     def remove(self):
-        """Kill what still runs in each namespace, then delete it (its veth goes with it)."""
+        """Kill what still runs in each namespace, delete its link, then the namespace."""
         for host in list(self.hosts.values()):
             _remove_namespace(host.namespace)
             del self.hosts[host.name]
+        _remove_links(self.prefix)
 
 
 def sweep_stale():
@@ -103,6 +104,7 @@ def sweep_stale():
         match = _STALE.match(namespace)
         if match and not _alive(int(match.group(1))):
             _remove_namespace(namespace)
+            _remove_links(f"{PREFIX}{match.group(1)}")
 
 
 def _remove_namespace(namespace):
@@ -113,6 +115,14 @@ def _remove_namespace(namespace):
         except ProcessLookupError:
             pass
     subprocess.run(["ip", "netns", "delete", namespace], capture_output=True)
+
+
+def _remove_links(prefix):
+    """Delete the hub-side ends of a run's veths (and so both ends) at once: a deleted
+    namespace frees its devices only later, in the kernel's own time."""
+    listing = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    for name in re.findall(rf"^\d+: ({prefix}h\d+)@", listing, flags=re.MULTILINE):
+        subprocess.run(["ip", "link", "delete", name], capture_output=True)
 
 
 def _alive(pid):
