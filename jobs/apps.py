@@ -7,10 +7,10 @@ class JobsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # workers connects a Celery worker signal.
         from django.db.backends.signals import connection_created
 
-        from jobs import registry, workers  # noqa: F401
+        # workers and sessions connect Celery worker signals.
+        from jobs import registry, sessions, workers  # noqa: F401
         from jobs.jsoncolumn import read_json_as_text
 
         connection_created.connect(read_json_as_text, dispatch_uid="jobs.read_json_as_text")

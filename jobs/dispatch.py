@@ -120,8 +120,7 @@ def requeue_running(row, now, only_if=Q(), **changes):
     committed since the row was read wins; the old attempt's messages and completions are
     fenced off from then on. Returns the row with its new attempt, to publish, or None."""
     requeued = Subtask.objects.filter(
-        only_if, pk=row["id"], attempt=row["attempt"], status=Subtask.Status.RUNNING,
-        job__status__in=Job.ACTIVE,
+        only_if, Subtask.of_jobs_in(Job.ACTIVE), pk=row["id"], attempt=row["attempt"], status=Subtask.Status.RUNNING,
     ).update(
         status=Subtask.Status.QUEUED,
         attempt=F("attempt") + 1,

@@ -155,8 +155,8 @@ def _claim(pairs, worker):
     pid = os.getpid()
     claimable = Subtask.objects.filter(
         Subtask.at_attempts(pairs),
+        Subtask.of_jobs_in((Job.Status.QUEUED, Job.Status.RUNNING)),
         status=Subtask.Status.QUEUED,
-        job__status__in=(Job.Status.QUEUED, Job.Status.RUNNING),
     )
     claimed = claimable.update(
         status=Subtask.Status.RUNNING,
@@ -169,7 +169,7 @@ def _claim(pairs, worker):
     if claimed < len(pairs):
         # Queued rows left behind by a job that ended meanwhile will never run.
         Subtask.objects.filter(
-            Subtask.at_attempts(pairs), status=Subtask.Status.QUEUED, job__status__in=Job.FINAL
+            Subtask.at_attempts(pairs), Subtask.of_jobs_in(Job.FINAL), status=Subtask.Status.QUEUED
         ).update(status=Subtask.Status.CANCELED, finished_at=Now())
     if not claimed:
         return []

@@ -222,6 +222,20 @@ class Subtask(models.Model):
             matches |= Q(pk=subtask_id, attempt=attempt)
         return matches
 
+    @staticmethod
+    def of_jobs_in(statuses):
+        """A filter for subtasks whose job is in one of these statuses, fit for a
+        conditional UPDATE.
+
+        Filtering through the join (`job__status__in`) makes Django write the UPDATE as
+        `id IN (SELECT ... JOIN ...)`. An UPDATE that waited for another transaction's
+        lock on the row then checks the row's own conditions (status, attempt) only
+        against the old version, inside the subquery: a reconciler requeue that waited for
+        a completion would turn the succeeded row back into `queued`, and the subtask
+        would be counted twice. Kept out of the join, those conditions stay in the UPDATE's
+        own WHERE, which PostgreSQL re-checks on the row it waited for."""
+        return Q(job__in=Job.objects.filter(status__in=statuses))
+
 
 class RecoveryEvent(models.Model):
     """One healing action or fenced-off write: what the reconciler and the fences did.

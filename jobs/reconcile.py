@@ -174,8 +174,8 @@ def requeue_lapsed_leases(now):
             # Still ended in the same statement: a retry committed since the scan
             # reopened the job, and then the next pass requeues this row instead.
             Subtask.objects.filter(
-                still_lapsed, pk=row["id"], attempt=row["attempt"], status=Subtask.Status.RUNNING,
-                job__status__in=Job.FINAL,
+                still_lapsed, Subtask.of_jobs_in(Job.FINAL), pk=row["id"], attempt=row["attempt"],
+                status=Subtask.Status.RUNNING,
             ).update(status=Subtask.Status.CANCELED, finished_at=now, lease_expires_at=None)
             return None
         if row["tries"] > job_type.max_retries:
@@ -207,12 +207,12 @@ def queue_due_retries(now):
     )
     ids = [row["id"] for row in rows]
     # A retry scheduled by an attempt that finished after its job ended is dropped.
-    Subtask.objects.filter(id__in=ids, status=Subtask.Status.RETRY_WAIT, job__status__in=Job.FINAL).update(
+    Subtask.objects.filter(Subtask.of_jobs_in(Job.FINAL), id__in=ids, status=Subtask.Status.RETRY_WAIT).update(
         status=Subtask.Status.CANCELED, finished_at=now
     )
     due = known_type_rows([row for row in rows if row["job__status"] in Job.ACTIVE], now)
     count = Subtask.objects.filter(
-        id__in=[row["id"] for row in due], status=Subtask.Status.RETRY_WAIT, job__status__in=Job.ACTIVE
+        Subtask.of_jobs_in(Job.ACTIVE), id__in=[row["id"] for row in due], status=Subtask.Status.RETRY_WAIT
     ).update(status=Subtask.Status.QUEUED, queued_at=now, retry_at=None, message=F("index"))
     publish_by_job(due)
     return count
@@ -244,7 +244,7 @@ def redispatch_lost(now, lost_before):
         return 0
     # Sent again one per message.
     Subtask.objects.filter(
-        id__in=[row["id"] for row in rows], status=Subtask.Status.QUEUED, job__status__in=Job.ACTIVE
+        Subtask.of_jobs_in(Job.ACTIVE), id__in=[row["id"] for row in rows], status=Subtask.Status.QUEUED
     ).update(queued_at=now, message=F("index"))
     publish_by_job(rows)
     RecoveryEvent.record(

@@ -4,6 +4,8 @@ import os
 import threading
 import time
 
+from django.db import connection
+
 from jobs.jobtypes.diagnostic import Diagnostic
 from jobs.registry import PermanentError, TransientError, register
 
@@ -106,3 +108,20 @@ class Waits(Diagnostic):
     def process(self, payload, ctx):
         threading.Event().wait(payload["sleep_ms"] / 1000)
         return payload["index"]
+
+
+@register
+class SessionSettings(Diagnostic):
+    """Each subtask reports its worker's database session limit on idle transactions
+    (jobs.sessions); the result is the distinct values seen."""
+
+    name = "session_settings"
+    description = "Reports the workers' idle_in_transaction_session_timeout."
+
+    def process(self, payload, ctx):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW idle_in_transaction_session_timeout")
+            return cursor.fetchone()[0]
+
+    def combine(self, partials, params):
+        return sorted(set(partials))
