@@ -7,7 +7,7 @@ class JobsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # workers connects a Celery worker signal.
-        from jobs import registry, workers  # noqa: F401
+        # workers and connections connect Celery worker signals.
+        from jobs import connections, registry, workers  # noqa: F401
 
         registry.load(settings.LEPTON_JOB_TYPE_MODULES)

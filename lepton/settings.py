@@ -248,6 +248,10 @@ CELERY_TASK_ROUTES = {
     "jobs.tasks.prune_history": {"queue": CONTROL_QUEUE},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup closes the database connection around every task unless this is
+# set; it recycles them only after this many tasks, and jobs.connections closes them as
+# Django does after a request (CONN_MAX_AGE, broken, left in a transaction).
+CELERY_DB_REUSE_MAX = 1_000_000
 # With REMAP_SIGTERM=SIGQUIT in the worker's environment (make run, compose and the tests
 # set it), SIGTERM lets running subtasks finish for this long; jobs.shutdown hands back
 # the rest at once.
