@@ -12,7 +12,6 @@ import os
 import random
 import time
 import traceback
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -20,7 +19,7 @@ from django.conf import settings
 from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.db.models import F
 
-from jobs import registry
+from jobs import registry, subtask_rows
 from jobs.clock import Now, later, lease_expiry
 from jobs.control import end_job
 from jobs.dispatch import finalize_message, publish_on_commit, refill, time_limit_of
@@ -220,20 +219,21 @@ def _fenced(claim):
 def _record_successes(successes, seconds_each):
     """Record a batch of successes of one job in one transaction; returns each outcome.
 
-    The batch is written in one savepoint. Only if the database refuses a result (too
-    large, a character it cannot store) is it written again row by row, each in a
-    savepoint of its own, so that one refused result fails only its subtask with the
-    database's reason: the common path pays no savepoint per subtask. Errors that are not
-    about the value (the database is down, locked) propagate, and `run` hands the claims
-    back for the task's retry.
+    The batch is written by one prepared statement, in one savepoint. Only if
+    the database refuses a result (too large, a character it cannot store) is it written
+    again row by row, each in a savepoint of its own, so that one refused result fails
+    only its subtask with the database's reason: the common path pays neither a
+    statement nor a savepoint per subtask. Errors that are not about the value (the
+    database is down, locked) propagate, and `run` hands the claims back for the task's
+    retry.
     """
     job_id = successes[0].claim.job_id
     with transaction.atomic():
         try:
             with transaction.atomic():
-                outcomes, refused = _write_successes(successes, per_row_savepoint=False)
+                outcomes, refused = _write_together(successes), []
         except (DataError, IntegrityError):
-            outcomes, refused = _write_successes(successes, per_row_savepoint=True)
+            outcomes, refused = _write_one_by_one(successes)
         counted = outcomes.count("succeeded")
         if counted:
             Job.objects.filter(pk=job_id).update(
@@ -246,20 +246,35 @@ def _record_successes(successes, seconds_each):
     return outcomes
 
 
-def _write_successes(successes, per_row_savepoint):
-    """(outcome of each success, [(position, claim, error) of the rows the database refused]).
-    Without per-row savepoints the first refusal propagates."""
+def _write_together(successes):
+    """The outcome of each success, all written by one prepared statement. Rows whose
+    attempt lost its claim are not written; only then are the written ones read back, to
+    tell them apart."""
+    written = subtask_rows.write_successes(
+        [(success.claim.subtask_id, success.claim.attempt, success.result) for success in successes]
+    )
+    if written == len(successes):
+        return ["succeeded"] * written
+    # This attempt held the claim of each row it wrote, so those are ours.
+    pairs = [(success.claim.subtask_id, success.claim.attempt) for success in successes]
+    ours = set(
+        Subtask.objects.filter(Subtask.at_attempts(pairs), status=Subtask.Status.SUCCEEDED).values_list("pk", flat=True)
+    )
+    return ["succeeded" if s.claim.subtask_id in ours else _late(s.claim, "succeeded") for s in successes]
+
+
+def _write_one_by_one(successes):
+    """(outcome of each success, [(position, claim, error) of the rows the database
+    refused]): each row in a savepoint of its own."""
     outcomes, refused = [], []
     for success in successes:
         try:
-            with transaction.atomic() if per_row_savepoint else nullcontext():
+            with transaction.atomic():
                 written = _fenced(success.claim).update(
                     status=Subtask.Status.SUCCEEDED, result=success.result,
                     finished_at=Now(), lease_expires_at=None,
                 )
         except (DataError, IntegrityError) as exc:
-            if not per_row_savepoint:
-                raise
             refused.append((len(outcomes), success.claim, exc))
             outcomes.append("failed")
             continue
