@@ -19,8 +19,8 @@ from django.conf import settings
 from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.db.models import F
 
-from jobs import registry, subtask_rows
-from jobs.clock import Now, later, lease_expiry
+from jobs import claim_sql, registry, subtask_rows
+from jobs.clock import Now, later
 from jobs.control import end_job
 from jobs.dispatch import finalize_message, publish_on_commit, refill, time_limit_of
 from jobs.leases import renewer
@@ -148,46 +148,24 @@ def _execute(claim):
 def _claim(pairs, worker):
     """Claim the pairs still queued under their attempt; returns their Claims in order.
 
-    Only while the job is queued or running, checked in the claiming UPDATE itself: a
-    cancel racing a requeue must not start a subtask of a canceled job.
+    Only while the job is queued or running, checked in the claiming statement itself
+    (jobs.claim_sql): a cancel racing a requeue must not start a subtask of a canceled job.
     """
-    pid = os.getpid()
-    claimable = Subtask.objects.filter(
-        Subtask.at_attempts(pairs),
-        status=Subtask.Status.QUEUED,
-        job__status__in=(Job.Status.QUEUED, Job.Status.RUNNING),
-    )
-    claimed = claimable.update(
-        status=Subtask.Status.RUNNING,
-        worker=worker,
-        worker_pid=pid,
-        tries=F("tries") + 1,
-        started_at=Now(),
-        lease_expires_at=lease_expiry(),
-    )
-    if claimed < len(pairs):
+    rows = claim_sql.claim(pairs, worker, os.getpid())
+    if len(rows) < len(pairs):
         # Queued rows left behind by a job that ended meanwhile will never run.
         Subtask.objects.filter(
             Subtask.at_attempts(pairs), status=Subtask.Status.QUEUED, job__status__in=Job.FINAL
         ).update(status=Subtask.Status.CANCELED, finished_at=Now())
-    if not claimed:
+    if not rows:
         return []
-    # This process's claim is the rows at these attempts it just stamped with its name
-    # and pid (a process runs one message at a time, so no earlier claim of it is open).
-    rows = list(
-        Subtask.objects.filter(
-            Subtask.at_attempts(pairs),
-            status=Subtask.Status.RUNNING,
-            worker=worker,
-            worker_pid=pid,
-        )
-        .order_by("index")
-        .values("id", "attempt", "job_id", "index", "payload", "tries", "job__type", "job__status")
-    )
-    if rows and rows[0]["job__status"] == Job.Status.QUEUED:
+    # A message names subtasks of one job.
+    type_name, job_status = Job.objects.values_list("type", "status").get(pk=rows[0]["job_id"])
+    if job_status == Job.Status.QUEUED:
         Job.objects.filter(pk=rows[0]["job_id"], status=Job.Status.QUEUED).update(
             status=Job.Status.RUNNING, started_at=Now(), status_changed_at=Now()
         )
+    job_type = registry.find(type_name)
     claims = [
         Claim(
             subtask_id=row["id"],
@@ -195,14 +173,14 @@ def _claim(pairs, worker):
             job_id=row["job_id"],
             index=row["index"],
             payload=row["payload"],
-            job_type=registry.find(row["job__type"]),
+            job_type=job_type,
             tries=row["tries"],
         )
         for row in rows
     ]
-    if claims and claims[0].job_type is None:
+    if job_type is None:
         # A worker deployed without this job type: say so on the rows rather than crash.
-        error = f"job type {rows[0]['job__type']!r} is not installed on worker {worker}"
+        error = f"job type {type_name!r} is not installed on worker {worker}"
         for claim in claims:
             record_error(claim, error, permanent=True)
         return []
