@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.db.models import F
 
-from jobs import claim_sql, registry, subtask_rows
+from jobs import claim_sql, finalize, registry, subtask_rows
 from jobs.clock import Now, later
 from jobs.control import end_job
 from jobs.dispatch import finalize_message, publish_on_commit, refill, time_limit_of
@@ -77,7 +77,9 @@ def run(pairs, worker):
     Each pair is claimed, processed and recorded on its own terms; a pair whose attempt
     no longer holds (duplicate, late or redelivered message) is skipped. Should the
     database fail midway, the claims not yet recorded are handed back under the same
-    attempt, so the task's retry (same pairs) really runs them.
+    attempt, so the task's retry (same pairs) really runs them. When this delivery
+    recorded the job's last subtasks, its combine step may follow here, once they are
+    committed (finalize.combine_here).
     """
     pairs = validated_pairs(pairs)
     claims = _claim(pairs, worker)
@@ -85,7 +87,7 @@ def run(pairs, worker):
         log.info("event=claim_rejected pairs=%d claimed=%d", len(pairs), len(claims))
     for claim in claims:
         renewer.hold(claim.subtask_id, claim.attempt)
-    succeeded, elapsed = [], 0.0
+    succeeded, elapsed, combine = [], 0.0, None
     try:
         for claim in claims:
             started = time.perf_counter()
@@ -96,7 +98,8 @@ def run(pairs, worker):
             else:
                 attempts.record(worker, "failed" if outcome in ("failed", "retry") else None)
         if succeeded:
-            for outcome in _record_successes(succeeded, elapsed / len(claims)):
+            outcomes, combine = _record_successes(succeeded, elapsed / len(claims))
+            for outcome in outcomes:
                 attempts.record(worker, "succeeded" if outcome == "succeeded" else None)
     except DatabaseError:
         _hand_back_unrecorded(claims)
@@ -104,6 +107,8 @@ def run(pairs, worker):
     finally:
         for claim in claims:
             renewer.release(claim.subtask_id)
+    if combine:
+        finalize.combine_here(*combine)
     return len(claims)
 
 
@@ -195,7 +200,8 @@ def _fenced(claim):
 
 
 def _record_successes(successes, seconds_each):
-    """Record a batch of successes of one job in one transaction; returns each outcome.
+    """Record a batch of successes of one job in one transaction; returns (each outcome,
+    None or the (job id, queue, job type) whose combine step this process should run).
 
     The batch is written by one prepared statement, in one savepoint. Only if
     the database refuses a result (too large, a character it cannot store) is it written
@@ -213,15 +219,16 @@ def _record_successes(successes, seconds_each):
         except (DataError, IntegrityError):
             outcomes, refused = _write_one_by_one(successes)
         counted = outcomes.count("succeeded")
+        combine = None
         if counted:
             Job.objects.filter(pk=job_id).update(
                 done=F("done") + counted, batch=next_batch(successes[0].claim.job_type, seconds_each)
             )
-            _advance(job_id)
+            combine = _advance(job_id, combine_here=True)
     for position, claim, exc in refused:
         error = f"the database refused the partial of job type {claim.job_type.name!r}: {type(exc).__name__}: {exc}"
         outcomes[position] = record_error(claim, error[:MAX_ERROR_CHARS], permanent=True)
-    return outcomes
+    return outcomes, combine
 
 
 def _write_together(successes):
@@ -337,23 +344,33 @@ def _locked_job(job_id):
     return Job.objects.values(*Job.PROGRESS_FIELDS).get(pk=job_id)
 
 
-def _advance(job_id, job=None):
-    """After subtasks ended: finalize the job if they were the last, else refill the window."""
+def _advance(job_id, job=None, combine_here=False):
+    """After subtasks ended: finalize the job if they were the last, else refill the window.
+
+    Returns (job id, queue, job type) when this process won the job's move to finalizing,
+    `combine_here` allows it to run the combine step itself and the type permits
+    (finalize.may_combine_here); the caller runs it after commit. Else the winner sends
+    the step as a message of its own, after commit, that runs under the type's
+    combine_time_limit. Never inside the reconciler, which calls this too: it runs no
+    user code (invariant 10). Either way, should the step be lost, the reconciler sends
+    it again (reconcile.resend_stuck_finalize).
+    """
     job = job or _locked_job(job_id)
     if job["status"] != Job.Status.RUNNING:
-        return
+        return None
     if job["done"] + job["failed"] >= job["total"]:
         entered = Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(
             status=Job.Status.FINALIZING, status_changed_at=Now()
         )
-        if entered:
-            # The winner sends the combine step as a message of its own, after commit: it
-            # runs under the type's combine_time_limit, not under this subtask's limit, and
-            # never inside the reconciler. Should it be lost, the reconciler sends it again
-            # (reconcile.resend_stuck_finalize).
-            publish_on_commit([finalize_message(job_id, job["queue"], registry.find(job["type"]))])
-        return
+        if not entered:
+            return None
+        job_type = registry.find(job["type"])
+        if combine_here and job_type is not None and finalize.may_combine_here(job_type):
+            return job_id, job["queue"], job_type
+        publish_on_commit([finalize_message(job_id, job["queue"], job_type)])
+        return None
     refill(job_id, job)
+    return None
 
 
 def _describe(exc):
