@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.db.models import F
 
-from jobs import claim_sql, finalize, registry, subtask_rows
+from jobs import finalize, hot_sql, registry, subtask_rows
 from jobs.clock import Now, later
 from jobs.control import end_job
 from jobs.dispatch import finalize_message, publish_on_commit, refill, time_limit_of
@@ -154,9 +154,9 @@ def _claim(pairs, worker):
     """Claim the pairs still queued under their attempt; returns their Claims in order.
 
     Only while the job is queued or running, checked in the claiming statement itself
-    (jobs.claim_sql): a cancel racing a requeue must not start a subtask of a canceled job.
+    (jobs.hot_sql): a cancel racing a requeue must not start a subtask of a canceled job.
     """
-    rows = claim_sql.claim(pairs, worker, os.getpid())
+    rows = hot_sql.claim(pairs, worker, os.getpid())
     if len(rows) < len(pairs):
         # Queued rows left behind by a job that ended meanwhile will never run.
         Subtask.objects.filter(
@@ -221,10 +221,8 @@ def _record_successes(successes, seconds_each):
         counted = outcomes.count("succeeded")
         combine = None
         if counted:
-            Job.objects.filter(pk=job_id).update(
-                done=F("done") + counted, batch=next_batch(successes[0].claim.job_type, seconds_each)
-            )
-            combine = _advance(job_id, combine_here=True)
+            job = hot_sql.count_successes(job_id, counted, next_batch(successes[0].claim.job_type, seconds_each))
+            combine = _advance(job_id, job, combine_here=True)
     for position, claim, exc in refused:
         error = f"the database refused the partial of job type {claim.job_type.name!r}: {type(exc).__name__}: {exc}"
         outcomes[position] = record_error(claim, error[:MAX_ERROR_CHARS], permanent=True)
