@@ -6,10 +6,12 @@ DEBUG off, loopback hosts only. The README's configuration table lists them all.
 
 import os
 import secrets
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
 from lepton.brokers import AMQP_MAX_PRIORITY, is_amqp
@@ -110,6 +112,9 @@ if not env_str("LEPTON_DATABASE_URL"):
     # Created 0600 before SQLite first opens it; SQLite gives -wal and -shm the same mode.
     private_file(DATA_DIR / "lepton.sqlite3")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if sqlite3.sqlite_version_info < (3, 35):
+        # jobs.hot_sql claims and counts with UPDATE ... RETURNING.
+        raise ImproperlyConfigured(f"Lepton needs SQLite 3.35 or later; this Python has {sqlite3.sqlite_version}")
     DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
     # Worker processes in the test suite open the test database by path: keep it a file.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-lepton.sqlite3")}
