@@ -1,13 +1,14 @@
 """The statements every message runs, written as SQL text.
 
 Each message claims its subtasks, counts its successes on the job row and tops up the
-job's window of messages (jobs.dispatch.refill), so these costs are paid per message and sit on every job's latency path. Through the ORM, Django spent
-far longer composing them than the database spent running them: the claiming UPDATE (its
-job-status condition made it an UPDATE over a joined subquery) took about 7 ms of CPU to
-compile on the loaded development machine against 0.2 ms for SQLite to run it, and the
-SELECT reading the claimed rows back 3 ms more. Here each is one statement that also
-returns what the caller reads next (`UPDATE ... RETURNING`: PostgreSQL; SQLite 3.35 or
-later).
+job's window of messages (jobs.dispatch.refill), so these costs are paid per message and
+sit on every job's latency path. Through the ORM, Django spent far longer composing them
+than the database spent running them: the claiming UPDATE (its job-status condition made
+it an UPDATE over a joined subquery) took about 7 ms of CPU to compile on the loaded
+development machine against 0.2 ms for SQLite to run it, and the SELECT reading the
+claimed rows back 3 ms more. Here the claim and the count are each one statement that
+also returns what the caller reads next (`UPDATE ... RETURNING`: PostgreSQL; SQLite 3.35
+or later, which settings require).
 
 The claim's conditions are invariant 3's: each subtask only at its own attempt and only
 while queued, and only while its job is queued or running (checked in the statement
@@ -98,11 +99,10 @@ def messages_waiting(job_id):
 def queue_pending(job_id, limit, batch):
     """Move up to `limit` pending subtasks of the job to queued (attempt + 1), lowest index
     first, each chunk of `batch` marked with the message that will carry it (its first
-    index); returns their (id, new attempt) pairs in that order. A row no longer pending
-    by its UPDATE is left out of it."""
+    index); returns their (id, new attempt) pairs in that order."""
     quote = connection.ops.quote_name
-    column = {name: quote(Subtask._meta.get_field(name).column) for name in
-              ("id", "attempt", "index", "job", "status", "queued_at", "message")}
+    names = ("id", "attempt", "index", "job", "status", "queued_at", "message")
+    column = {name: quote(Subtask._meta.get_field(name).column) for name in names}
     table = quote(Subtask._meta.db_table)
     pending, queued = Subtask.Status.PENDING.value, Subtask.Status.QUEUED.value
     (now_sql, now_params), _ = _stamps(connection.vendor, settings.LEPTON_LEASE_SECONDS)
