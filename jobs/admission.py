@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, F, Q, Sum
 
 from jobs.models import Job
 
@@ -51,16 +50,30 @@ def admit(owner, new_subtasks):
     if connection.features.has_select_for_update:
         # SQLite needs no lock: its IMMEDIATE transactions already run one at a time.
         get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
-    outstanding = F("total") - F("done") - F("failed")
-    mine = Q(owner=owner)
-    load = Job.objects.filter(status__in=Job.ACTIVE).aggregate(
-        my_jobs=Count("id", filter=mine),
-        my_subtasks=Sum(outstanding, filter=mine, default=0),
-        all_subtasks=Sum(outstanding, default=0),
-    )
-    _check(ACTIVE_JOBS, load["my_jobs"] + 1)
-    _check(USER_SUBTASKS, load["my_subtasks"] + new_subtasks)
-    _check(GLOBAL_SUBTASKS, load["all_subtasks"] + new_subtasks)
+    my_jobs, my_subtasks, all_subtasks = _active_load(owner.pk)
+    _check(ACTIVE_JOBS, my_jobs + 1)
+    _check(USER_SUBTASKS, my_subtasks + new_subtasks)
+    _check(GLOBAL_SUBTASKS, all_subtasks + new_subtasks)
+
+
+def _active_load(owner_id):
+    """(the owner's active jobs, their outstanding subtasks, all outstanding subtasks).
+
+    Written as SQL text: it runs on every submission inside the transaction that holds
+    SQLite's write lock, and Django took about 15 ms of CPU to compile the filtered
+    aggregate on the loaded development machine against 0.6 ms for this statement.
+    """
+    quote = connection.ops.quote_name
+    column = {name: quote(Job._meta.get_field(name).column) for name in ("owner", "total", "done", "failed", "status")}
+    outstanding = f"{column['total']} - {column['done']} - {column['failed']}"
+    mine = f"FILTER (WHERE {column['owner']} = %s)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) {mine}, COALESCE(SUM({outstanding}) {mine}, 0), COALESCE(SUM({outstanding}), 0) "
+            f"FROM {quote(Job._meta.db_table)} WHERE {column['status']} IN ({', '.join(['%s'] * len(Job.ACTIVE))})",
+            [owner_id, owner_id, *(status.value for status in Job.ACTIVE)],
+        )
+        return tuple(int(value) for value in cursor.fetchone())
 
 
 def _check(limit, would_be):

@@ -9,8 +9,8 @@ class JobsConfig(AppConfig):
     def ready(self):
         from django.db.backends.signals import connection_created
 
-        # workers and sessions connect Celery worker signals.
-        from jobs import registry, sessions, workers  # noqa: F401
+        # workers, sessions and connections connect Celery worker signals.
+        from jobs import connections, registry, sessions, workers  # noqa: F401
         from jobs.jsoncolumn import read_json_as_text
 
         connection_created.connect(read_json_as_text, dispatch_uid="jobs.read_json_as_text")

@@ -12,7 +12,6 @@ import os
 import random
 import time
 import traceback
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -20,8 +19,8 @@ from django.conf import settings
 from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.db.models import F
 
-from jobs import registry
-from jobs.clock import Now, later, lease_expiry
+from jobs import finalize, hot_sql, registry, subtask_rows
+from jobs.clock import Now, later
 from jobs.control import end_job
 from jobs.dispatch import finalize_message, publish_on_commit, refill, time_limit_of
 from jobs.leases import renewer
@@ -78,7 +77,9 @@ def run(pairs, worker):
     Each pair is claimed, processed and recorded on its own terms; a pair whose attempt
     no longer holds (duplicate, late or redelivered message) is skipped. Should the
     database fail midway, the claims not yet recorded are handed back under the same
-    attempt, so the task's retry (same pairs) really runs them.
+    attempt, so the task's retry (same pairs) really runs them. When this delivery
+    recorded the job's last subtasks, its combine step may follow here, once they are
+    committed (finalize.combine_here).
     """
     pairs = validated_pairs(pairs)
     claims = _claim(pairs, worker)
@@ -86,7 +87,7 @@ def run(pairs, worker):
         log.info("event=claim_rejected pairs=%d claimed=%d", len(pairs), len(claims))
     for claim in claims:
         renewer.hold(claim.subtask_id, claim.attempt)
-    succeeded, elapsed = [], 0.0
+    succeeded, elapsed, combine = [], 0.0, None
     try:
         for claim in claims:
             started = time.perf_counter()
@@ -97,7 +98,8 @@ def run(pairs, worker):
             else:
                 attempts.record(worker, "failed" if outcome in ("failed", "retry") else None)
         if succeeded:
-            for outcome in _record_successes(succeeded, elapsed / len(claims)):
+            outcomes, combine = _record_successes(succeeded, elapsed / len(claims))
+            for outcome in outcomes:
                 attempts.record(worker, "succeeded" if outcome == "succeeded" else None)
     except DatabaseError:
         _hand_back_unrecorded(claims)
@@ -105,6 +107,8 @@ def run(pairs, worker):
     finally:
         for claim in claims:
             renewer.release(claim.subtask_id)
+    if combine:
+        finalize.combine_here(*combine)
     return len(claims)
 
 
@@ -149,46 +153,24 @@ def _execute(claim):
 def _claim(pairs, worker):
     """Claim the pairs still queued under their attempt; returns their Claims in order.
 
-    Only while the job is queued or running, checked in the claiming UPDATE itself: a
-    cancel racing a requeue must not start a subtask of a canceled job.
+    Only while the job is queued or running, checked in the claiming statement itself
+    (jobs.hot_sql): a cancel racing a requeue must not start a subtask of a canceled job.
     """
-    pid = os.getpid()
-    claimable = Subtask.objects.filter(
-        Subtask.at_attempts(pairs),
-        Subtask.of_jobs_in((Job.Status.QUEUED, Job.Status.RUNNING)),
-        status=Subtask.Status.QUEUED,
-    )
-    claimed = claimable.update(
-        status=Subtask.Status.RUNNING,
-        worker=worker,
-        worker_pid=pid,
-        tries=F("tries") + 1,
-        started_at=Now(),
-        lease_expires_at=lease_expiry(),
-    )
-    if claimed < len(pairs):
+    rows = hot_sql.claim(pairs, worker, os.getpid())
+    if len(rows) < len(pairs):
         # Queued rows left behind by a job that ended meanwhile will never run.
         Subtask.objects.filter(
             Subtask.at_attempts(pairs), Subtask.of_jobs_in(Job.FINAL), status=Subtask.Status.QUEUED
         ).update(status=Subtask.Status.CANCELED, finished_at=Now())
-    if not claimed:
+    if not rows:
         return []
-    # This process's claim is the rows at these attempts it just stamped with its name
-    # and pid (a process runs one message at a time, so no earlier claim of it is open).
-    rows = list(
-        Subtask.objects.filter(
-            Subtask.at_attempts(pairs),
-            status=Subtask.Status.RUNNING,
-            worker=worker,
-            worker_pid=pid,
-        )
-        .order_by("index")
-        .values("id", "attempt", "job_id", "index", "payload", "tries", "job__type", "job__status")
-    )
-    if rows and rows[0]["job__status"] == Job.Status.QUEUED:
+    # A message names subtasks of one job.
+    type_name, job_status = Job.objects.values_list("type", "status").get(pk=rows[0]["job_id"])
+    if job_status == Job.Status.QUEUED:
         Job.objects.filter(pk=rows[0]["job_id"], status=Job.Status.QUEUED).update(
             status=Job.Status.RUNNING, started_at=Now(), status_changed_at=Now()
         )
+    job_type = registry.find(type_name)
     claims = [
         Claim(
             subtask_id=row["id"],
@@ -196,14 +178,14 @@ def _claim(pairs, worker):
             job_id=row["job_id"],
             index=row["index"],
             payload=row["payload"],
-            job_type=registry.find(row["job__type"]),
+            job_type=job_type,
             tries=row["tries"],
         )
         for row in rows
     ]
-    if claims and claims[0].job_type is None:
+    if job_type is None:
         # A worker deployed without this job type: say so on the rows rather than crash.
-        error = f"job type {rows[0]['job__type']!r} is not installed on worker {worker}"
+        error = f"job type {type_name!r} is not installed on worker {worker}"
         for claim in claims:
             record_error(claim, error, permanent=True)
         return []
@@ -218,48 +200,64 @@ def _fenced(claim):
 
 
 def _record_successes(successes, seconds_each):
-    """Record a batch of successes of one job in one transaction; returns each outcome.
+    """Record a batch of successes of one job in one transaction; returns (each outcome,
+    None or the (job id, queue, job type) whose combine step this process should run).
 
-    The batch is written in one savepoint. Only if the database refuses a result (too
-    large, a character it cannot store) is it written again row by row, each in a
-    savepoint of its own, so that one refused result fails only its subtask with the
-    database's reason: the common path pays no savepoint per subtask. Errors that are not
-    about the value (the database is down, locked) propagate, and `run` hands the claims
-    back for the task's retry.
+    The batch is written by one prepared statement, in one savepoint. Only if
+    the database refuses a result (too large, a character it cannot store) is it written
+    again row by row, each in a savepoint of its own, so that one refused result fails
+    only its subtask with the database's reason: the common path pays neither a
+    statement nor a savepoint per subtask. Errors that are not about the value (the
+    database is down, locked) propagate, and `run` hands the claims back for the task's
+    retry.
     """
     job_id = successes[0].claim.job_id
     with transaction.atomic():
         try:
             with transaction.atomic():
-                outcomes, refused = _write_successes(successes, per_row_savepoint=False)
+                outcomes, refused = _write_together(successes), []
         except (DataError, IntegrityError):
-            outcomes, refused = _write_successes(successes, per_row_savepoint=True)
+            outcomes, refused = _write_one_by_one(successes)
         counted = outcomes.count("succeeded")
+        combine = None
         if counted:
-            Job.objects.filter(pk=job_id).update(
-                done=F("done") + counted, batch=next_batch(successes[0].claim.job_type, seconds_each)
-            )
-            _advance(job_id)
+            job = hot_sql.count_successes(job_id, counted, next_batch(successes[0].claim.job_type, seconds_each))
+            combine = _advance(job_id, job, combine_here=True)
     for position, claim, exc in refused:
         error = f"the database refused the partial of job type {claim.job_type.name!r}: {type(exc).__name__}: {exc}"
         outcomes[position] = record_error(claim, error[:MAX_ERROR_CHARS], permanent=True)
-    return outcomes
+    return outcomes, combine
 
 
-def _write_successes(successes, per_row_savepoint):
-    """(outcome of each success, [(position, claim, error) of the rows the database refused]).
-    Without per-row savepoints the first refusal propagates."""
+def _write_together(successes):
+    """The outcome of each success, all written by one prepared statement. Rows whose
+    attempt lost its claim are not written; only then are the written ones read back, to
+    tell them apart."""
+    written = subtask_rows.write_successes(
+        [(success.claim.subtask_id, success.claim.attempt, success.result) for success in successes]
+    )
+    if written == len(successes):
+        return ["succeeded"] * written
+    # This attempt held the claim of each row it wrote, so those are ours.
+    pairs = [(success.claim.subtask_id, success.claim.attempt) for success in successes]
+    ours = set(
+        Subtask.objects.filter(Subtask.at_attempts(pairs), status=Subtask.Status.SUCCEEDED).values_list("pk", flat=True)
+    )
+    return ["succeeded" if s.claim.subtask_id in ours else _late(s.claim, "succeeded") for s in successes]
+
+
+def _write_one_by_one(successes):
+    """(outcome of each success, [(position, claim, error) of the rows the database
+    refused]): each row in a savepoint of its own."""
     outcomes, refused = [], []
     for success in successes:
         try:
-            with transaction.atomic() if per_row_savepoint else nullcontext():
+            with transaction.atomic():
                 written = _fenced(success.claim).update(
                     status=Subtask.Status.SUCCEEDED, result=success.result,
                     finished_at=Now(), lease_expires_at=None,
                 )
         except (DataError, IntegrityError) as exc:
-            if not per_row_savepoint:
-                raise
             refused.append((len(outcomes), success.claim, exc))
             outcomes.append("failed")
             continue
@@ -344,23 +342,33 @@ def _locked_job(job_id):
     return Job.objects.values(*Job.PROGRESS_FIELDS).get(pk=job_id)
 
 
-def _advance(job_id, job=None):
-    """After subtasks ended: finalize the job if they were the last, else refill the window."""
+def _advance(job_id, job=None, combine_here=False):
+    """After subtasks ended: finalize the job if they were the last, else refill the window.
+
+    Returns (job id, queue, job type) when this process won the job's move to finalizing,
+    `combine_here` allows it to run the combine step itself and the type permits
+    (finalize.may_combine_here); the caller runs it after commit. Else the winner sends
+    the step as a message of its own, after commit, that runs under the type's
+    combine_time_limit. Never inside the reconciler, which calls this too: it runs no
+    user code (invariant 10). Either way, should the step be lost, the reconciler sends
+    it again (reconcile.resend_stuck_finalize).
+    """
     job = job or _locked_job(job_id)
     if job["status"] != Job.Status.RUNNING:
-        return
+        return None
     if job["done"] + job["failed"] >= job["total"]:
         entered = Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(
             status=Job.Status.FINALIZING, status_changed_at=Now()
         )
-        if entered:
-            # The winner sends the combine step as a message of its own, after commit: it
-            # runs under the type's combine_time_limit, not under this subtask's limit, and
-            # never inside the reconciler. Should it be lost, the reconciler sends it again
-            # (reconcile.resend_stuck_finalize).
-            publish_on_commit([finalize_message(job_id, job["queue"], registry.find(job["type"]))])
-        return
+        if not entered:
+            return None
+        job_type = registry.find(job["type"])
+        if combine_here and job_type is not None and finalize.may_combine_here(job_type):
+            return job_id, job["queue"], job_type
+        publish_on_commit([finalize_message(job_id, job["queue"], job_type)])
+        return None
     refill(job_id, job)
+    return None
 
 
 def _describe(exc):

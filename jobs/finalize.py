@@ -1,7 +1,9 @@
 """The combine step: run once per job, idempotent if it runs again (invariant 4).
 
-It always arrives as a `finalize_job` message on a job worker, under the job type's
-combine_time_limit (never a subtask's limit, never in the reconciler). A result that
+It runs on a job worker under the job's lease, which the worker renews, and under the
+type's combine_time_limit (never a subtask's limit, never in the reconciler). Mostly it
+arrives as a `finalize_job` message; the worker that records a job's last successes runs
+it at once instead when that keeps those guarantees (`combine_here`). A result that
 cannot be stored as JSON fails the job at once, with the reason.
 """
 
@@ -13,7 +15,7 @@ from django.db.models import F, Q
 
 from jobs import registry
 from jobs.clock import Now, lease_expiry
-from jobs.dispatch import combine_time_limit_of
+from jobs.dispatch import combine_time_limit_of, finalize_message, publish
 from jobs.leases import renewer
 from jobs.models import Job, JobParams, Subtask
 from jobs.results import UnstorableResult, check_storable
@@ -25,18 +27,57 @@ PARTIALS_BATCH = 2000
 
 
 def finalize(job_id):
-    # Take the job's lease: a second combine message waits out a live one instead of
-    # running beside it, and the reconciler resends the step if this worker dies.
-    taken = (
+    if not _take_lease(job_id):
+        return "stale"
+    return _combine_and_write(job_id)
+
+
+def may_combine_here(job_type):
+    """Whether the worker recording a job's last successes may run its combine step in
+    that same message, saving the finalize_job round trip (one broker hop and a task).
+
+    Only when neither limit is the type's own: the message then runs under the platform's
+    default subtask limit, which the combine step also has, so the only limit that can
+    stop it early is the message's, and `combine_here` hands the step to a finalize_job
+    message with its whole limit when it does. Types with their own limits keep the
+    message, where combine_time_limit is exactly theirs.
+    """
+    return job_type.time_limit is None and getattr(job_type, "combine_time_limit", None) is None
+
+
+def combine_here(job_id, queue, job_type):
+    """The combine step, in the task that recorded the job's last successes (after their
+    commit, outside any transaction): the same lease, the same conditional write, so
+    still exactly once. Returns the job's outcome, or "stale" if another process holds
+    the step. Should this message's time limit fire meanwhile, the lease is given back
+    (the try not counted) and the step sent as a finalize_job message."""
+    if not _take_lease(job_id):
+        return "stale"
+    try:
+        return _combine_and_write(job_id, timeouts_fail=False)
+    except SoftTimeLimitExceeded:
+        log.warning("event=combine_handed_over job=%s reason=message time limit", job_id)
+        Job.objects.filter(pk=job_id, status=Job.Status.FINALIZING).update(
+            lease_expires_at=None, combine_attempts=F("combine_attempts") - 1
+        )
+        publish([finalize_message(job_id, queue, job_type)])
+        return "handed over"
+
+
+def _take_lease(job_id):
+    # A second combine waits out a live one instead of running beside it, and the
+    # reconciler resends the step if this worker dies.
+    return (
         Job.objects.filter(pk=job_id, status=Job.Status.FINALIZING)
         .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=Now()))
         .update(lease_expires_at=lease_expiry(), combine_attempts=F("combine_attempts") + 1)
     )
-    if not taken:
-        return "stale"
+
+
+def _combine_and_write(job_id, timeouts_fail=True):
     renewer.hold_job(job_id)
     try:
-        outcome = _combine(job_id)
+        outcome = _combine(job_id, timeouts_fail)
     finally:
         renewer.release_job(job_id)
     try:
@@ -57,12 +98,11 @@ def _write(job_id, outcome):
     )
 
 
-def _combine(job_id):
-    type_name = Job.objects.values_list("type", flat=True).get(pk=job_id)
+def _combine(job_id, timeouts_fail):
+    type_name, params = JobParams.objects.values_list("job__type", "params").get(job_id=job_id)
     job_type = registry.find(type_name)
     if job_type is None:
         return {"status": Job.Status.FAILED, "error": f"combine failed: job type {type_name!r} is not installed on this worker"}
-    params = JobParams.objects.values_list("params", flat=True).get(job_id=job_id)
     partials = (
         Subtask.objects.filter(job_id=job_id, status=Subtask.Status.SUCCEEDED)
         .order_by("index")
@@ -73,6 +113,8 @@ def _combine(job_id):
         result = job_type.combine(partials, params)
         check_storable(result, type_name, "result")
     except SoftTimeLimitExceeded:
+        if not timeouts_fail:
+            raise
         error = f"combine failed: timeout: it ran past its time limit of {combine_time_limit_of(job_type)}s"
         return {"status": Job.Status.FAILED, "error": error}
     except UnstorableResult as exc:

@@ -19,29 +19,36 @@ from jobs.workers import live_workers
 
 
 def waiting_reason(job):
-    """One sentence saying why `job` is not progressing, or ""."""
+    """One sentence saying why `job` is not progressing, or "".
+
+    The API computes this on every poll of a job, so it reads the live workers once and
+    trusts a `running` count annotated on the job (Job.objects.with_running) instead of
+    counting again: a poll of a job with subtasks running costs the workers' query here,
+    not three more.
+    """
     if job.status in Job.FINAL:
         return ""
     if registry.find(job.type) is None:
         return f"job type {job.type!r} is not installed on this host"
     now = db_now()
+    workers = live_workers(now)
     if job.status == Job.Status.FINALIZING:
-        return _combine_reason(job, now)
-    return _consumer_reason(job, now) or _subtask_reason(job, now)
+        return _combine_reason(job, now, workers)
+    return _consumer_reason(job, now, workers) or _subtask_reason(job, now, workers)
 
 
-def _combine_reason(job, now):
+def _combine_reason(job, now, workers):
     if job.lease_expires_at is not None and job.lease_expires_at >= now:
         return f"combine step running (attempt {job.combine_attempts})"
     stale_after = job.status_changed_at + timedelta(seconds=settings.LEPTON_FINALIZE_STALE_SECONDS)
     if job.lease_expires_at is not None or stale_after < now:
         return "combine step waiting to be sent again by the reconciler"
-    return _consumer_reason(job, now) or f"combine step waiting for a worker on queue {job.queue}"
+    return _consumer_reason(job, now, workers) or f"combine step waiting for a worker on queue {job.queue}"
 
 
-def _consumer_reason(job, now):
+def _consumer_reason(job, now, workers):
     """No live worker consumes the job's queue: none at all, or only quarantined ones."""
-    workers = [w for w in live_workers(now) if job.queue in w.queues]
+    workers = [w for w in workers if job.queue in w.queues]
     if any(job.queue in w.consuming for w in workers):
         return ""
     quarantined = [w for w in workers if w.quarantined_until and w.quarantined_until > now]
@@ -52,7 +59,9 @@ def _consumer_reason(job, now):
     return f"no live worker consumes queue {job.queue}"
 
 
-def _subtask_reason(job, now):
+def _subtask_reason(job, now, workers):
+    if getattr(job, "running", 0):
+        return ""
     counts = dict(
         Subtask.objects.filter(
             job=job, status__in=(Subtask.Status.RUNNING, Subtask.Status.QUEUED, Subtask.Status.RETRY_WAIT)
@@ -64,7 +73,7 @@ def _subtask_reason(job, now):
     if counts.get(Subtask.Status.RUNNING):
         return ""
     if counts.get(Subtask.Status.QUEUED):
-        return _slots_reason(job, now)
+        return _slots_reason(job, workers)
     if counts.get(Subtask.Status.RETRY_WAIT):
         retry = (
             Subtask.objects.filter(job=job, status=Subtask.Status.RETRY_WAIT)
@@ -76,9 +85,9 @@ def _subtask_reason(job, now):
     return ""
 
 
-def _slots_reason(job, now):
+def _slots_reason(job, workers):
     """Queued but nothing of it running: are the queue's worker slots all busy?"""
-    consumers = [w for w in live_workers(now) if job.queue in w.consuming]
+    consumers = [w for w in workers if job.queue in w.consuming]
     slots = sum(w.concurrency for w in consumers)
     busy = Subtask.objects.filter(status=Subtask.Status.RUNNING, job__queue=job.queue).order_by().count()
     if slots and busy >= slots:

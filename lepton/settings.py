@@ -6,10 +6,12 @@ DEBUG off, loopback hosts only. The README's configuration table lists them all.
 
 import os
 import secrets
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
 from lepton.brokers import AMQP_MAX_PRIORITY, is_amqp
@@ -110,6 +112,9 @@ if not env_str("LEPTON_DATABASE_URL"):
     # Created 0600 before SQLite first opens it; SQLite gives -wal and -shm the same mode.
     private_file(DATA_DIR / "lepton.sqlite3")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if sqlite3.sqlite_version_info < (3, 35):
+        # jobs.hot_sql claims and counts with UPDATE ... RETURNING.
+        raise ImproperlyConfigured(f"Lepton needs SQLite 3.35 or later; this Python has {sqlite3.sqlite_version}")
     DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
     # Worker processes in the test suite open the test database by path: keep it a file.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-lepton.sqlite3")}
@@ -248,6 +253,10 @@ CELERY_TASK_ROUTES = {
     "jobs.tasks.prune_history": {"queue": CONTROL_QUEUE},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup closes the database connection around every task unless this is
+# set; it recycles them only after this many tasks, and jobs.connections closes them as
+# Django does after a request (CONN_MAX_AGE, broken, left in a transaction).
+CELERY_DB_REUSE_MAX = 1_000_000
 # With REMAP_SIGTERM=SIGQUIT in the worker's environment (make run, compose and the tests
 # set it), SIGTERM lets running subtasks finish for this long; jobs.shutdown hands back
 # the rest at once.

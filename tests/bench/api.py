@@ -17,8 +17,17 @@ class ApiClient:
 
     def request(self, method, path, body=None):
         """(status, the decoded JSON body, or the text of any other body)."""
-        self.connection.request(method, path, body=json.dumps(body) if body is not None else None, headers=self.headers)
-        response = self.connection.getresponse()
+        encoded = json.dumps(body) if body is not None else None
+        try:
+            self.connection.request(method, path, body=encoded, headers=self.headers)
+            response = self.connection.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # The server closed the idle keep-alive connection (gunicorn's keepalive is
+            # 2 s, and a scenario leaves a client idle while the other baselines run): the
+            # request never reached a view, so it is sent again on a new connection.
+            self.connection.close()
+            self.connection.request(method, path, body=encoded, headers=self.headers)
+            response = self.connection.getresponse()
         content = response.read()
         if response.getheader("Content-Type", "").startswith("application/json"):
             return response.status, json.loads(content)

@@ -277,6 +277,14 @@ def test_a_partial_the_database_refuses_fails_that_subtask_and_the_rest_are_reco
                 raise DataError("unsupported Unicode escape sequence")
             return self.queryset.update(**changes)
 
+    def refusing_batch(claimed):
+        # One statement writes the batch: the database refuses all of it for one bad value.
+        if any(subtask_id == first.pk for subtask_id, _, _ in claimed):
+            raise DataError("unsupported Unicode escape sequence")
+        return original_batch(claimed)
+
+    original_batch = execution.subtask_rows.write_successes
+    monkeypatch.setattr(execution.subtask_rows, "write_successes", refusing_batch)
     monkeypatch.setattr(
         execution, "_fenced", lambda claim: Refusing(original(claim)) if claim.index == 0 else original(claim)
     )
