@@ -3,7 +3,15 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from lepton import env
 from lepton.env import env_bool, env_float, env_int, env_list, env_mapping
+
+
+@pytest.fixture(autouse=True)
+def forget_the_variables_read_here(monkeypatch):
+    """These tests read made-up variables; the record of what the code reads (the README
+    check, .env.example) must not keep them for the rest of the session."""
+    monkeypatch.setattr(env, "READ", dict(env.READ))
 
 
 @pytest.mark.parametrize("raw, expected", [("true", True), ("1", True), ("ON", True), ("false", False), ("0", False)])
