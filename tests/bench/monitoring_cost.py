@@ -60,7 +60,8 @@ class Scraper:
 
 
 def monitoring_cost(ctx):
-    n = ctx.size(20_000, 5_000)
+    # The largest job (LEPTON_MAX_SUBTASKS_PER_JOB): long enough for dozens of scrapes.
+    n = ctx.size(100_000, 20_000)
     port = ctx.platform.web()
     quiet, scraped, quiet_cpu, scraped_cpu, scrape_seconds, failures = [], [], [], [], [], []
     # Unmeasured: the web server's first requests and the database's first growth.
