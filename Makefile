@@ -49,7 +49,7 @@ chaos: $(INSTALLED)
 ## is checked; SOAK_SEED repeats a run. The table also goes to var/soak/.
 SOAK_MINUTES ?= 10
 SOAK_SEED ?=
-soak: $(INSTALLED)
+soak: $(INSTALLED) $(LIBFAKETIME)
 	$(PY) -m tests.soak --minutes $(SOAK_MINUTES) $(if $(SOAK_SEED),--seed $(SOAK_SEED))
 
 ## The multi-host rehearsal: three worker hosts (network namespaces) reach Redis and
