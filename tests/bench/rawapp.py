@@ -11,7 +11,7 @@ The harness checks at start-up that these settings still match Lepton's.
 from celery import Celery
 
 from jobs.jobtypes.primes import count_primes as _count_primes
-from jobs.jobtypes.stats import Stats
+from tests.bench import compute_tasks
 from tests.bench.worker_settings import BROKER_URL, WORKER_SETTINGS
 
 QUEUE = "raw"
@@ -19,27 +19,8 @@ QUEUE = "raw"
 app = Celery("rawbench", set_as_current=False)
 app.conf.update(WORKER_SETTINGS, result_backend=f"{BROKER_URL}?virtual_host=1", task_default_queue=QUEUE)
 
-_stats = Stats()
-
-
-@app.task(name="raw.noop")
-def noop(index):
-    return index
-
-
-@app.task(name="raw.total")
-def total(values):
-    return sum(values)
-
-
-@app.task(name="raw.chunk_stats")
-def chunk_stats(values):
-    return _stats.process({"values": values}, None)
-
-
-@app.task(name="raw.merge_stats")
-def merge_stats(partials):
-    return _stats.combine(partials, {})
+_compute = compute_tasks.register(app, "raw")
+noop, total, chunk_stats, merge_stats = _compute.noop, _compute.total, _compute.chunk_stats, _compute.merge_stats
 
 
 @app.task(name="raw.count_primes")
