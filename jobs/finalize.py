@@ -42,7 +42,7 @@ def may_combine_here(job_type):
     message with its whole limit when it does. Types with their own limits keep the
     message, where combine_time_limit is exactly theirs.
     """
-    return job_type.time_limit is None and getattr(job_type, "combine_time_limit", None) is None
+    return job_type.time_limit is None and job_type.combine_time_limit is None
 
 
 def combine_here(job_id, queue, job_type):
