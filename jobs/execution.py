@@ -230,7 +230,7 @@ def _record_successes(successes, seconds_each):
 
 
 def _write_together(successes):
-    """The outcome of each success, all written by one prepared statement. Rows whose
+    """The outcome of each success, all written by one statement. Rows whose
     attempt lost its claim are not written; only then are the written ones read back, to
     tell them apart."""
     written = subtask_rows.write_successes(

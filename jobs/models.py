@@ -21,14 +21,27 @@ class Priority(models.TextChoices):
 class JobQuerySet(models.QuerySet):
     def with_running(self):
         """Annotate `running`: subtasks running now, counted from the (job, status) index."""
-        running = (
-            Subtask.objects.filter(job=models.OuterRef("pk"), status=Subtask.Status.RUNNING)
-            .order_by()
-            .values("job")
-            .annotate(count=models.Count("*"))
-            .values("count")
+        return self.annotate(running=_count_in(Subtask.Status.RUNNING))
+
+    def with_waiting_counts(self):
+        """Annotate `running`, `queued` and `retry_waiting`: what jobs.waiting asks of a job."""
+        return self.annotate(
+            running=_count_in(Subtask.Status.RUNNING),
+            queued=_count_in(Subtask.Status.QUEUED),
+            retry_waiting=_count_in(Subtask.Status.RETRY_WAIT),
         )
-        return self.annotate(running=Coalesce(models.Subquery(running), 0))
+
+
+def _count_in(status):
+    """A job's subtasks in `status`, as a subquery over the (job, status) index."""
+    count = (
+        Subtask.objects.filter(job=models.OuterRef("pk"), status=status)
+        .order_by()
+        .values("job")
+        .annotate(count=models.Count("*"))
+        .values("count")
+    )
+    return Coalesce(models.Subquery(count), 0)
 
 
 class Job(models.Model):

@@ -14,6 +14,11 @@ it, its locks go, and the lease lapses as for any lost worker. A live worker who
 session was ended this way gets a DatabaseError on its next statement; its task hands its
 claims back and retries (jobs.execution.run).
 
+PostgreSQL starts the timer only when it answers a Sync: a psycopg `executemany` runs
+as a pipeline, and a host cut off after its statements arrived but before the Sync leaves
+a session idle in its transaction that the limit never ends. So worker code sends no
+pipelines: what it writes in one go is one statement (subtask_rows.write_successes).
+
 Only Celery worker processes get the limit (from `celeryd_init`, before the pool forks):
 the web and the CLI create jobs in transactions that run a job type's split.
 """

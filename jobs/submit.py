@@ -125,7 +125,8 @@ def _create(owner, job_type, cleaned, summary, priority, idempotency_key, payloa
     queue = queue or queue_for(job_type)
     window = job_window()
     # Rendered before the transaction: its write lock is held only for the inserts.
-    rows = subtask_rows.render(payloads, window, db_now())
+    now = db_now()
+    rows = subtask_rows.render(payloads, window, now)
     with transaction.atomic():
         if admission:
             admit(owner, len(payloads))
@@ -143,10 +144,13 @@ def _create(owner, job_type, cleaned, summary, priority, idempotency_key, payloa
         job.input = JobParams.objects.create(job=job, params=cleaned, summary=summary)
         # The first window goes straight to `queued`, one subtask per message; the rest
         # wait as `pending` and are dispatched as earlier messages finish (invariant 7).
-        subtask_rows.insert(job.pk, rows)
+        first = subtask_rows.insert(job.pk, rows, window)
         if payloads:
-            first = subtask_rows.first_window(job.pk, window)
             publish_on_commit(subtask_messages(first, job_type, queue, priority))
         else:
             publish_on_commit([finalize_message(job.pk, queue)])
+    # What this job's first reader would count (jobs.waiting reads it instead of counting):
+    # nothing started, the first window queued, as of the database time the rows carry.
+    job.running, job.queued, job.retry_waiting = 0, len(first), 0
+    job.counted_at = now
     return job

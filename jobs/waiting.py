@@ -24,13 +24,16 @@ def waiting_reason(job):
     The API computes this on every poll of a job, so it reads the live workers once and
     trusts a `running` count annotated on the job (Job.objects.with_running) instead of
     counting again: a poll of a job with subtasks running costs the workers' query here,
-    not three more.
+    not three more; the job API's detail annotates the other counts it needs too
+    (Job.objects.with_waiting_counts). A job just submitted carries its counts and the
+    database time they were taken (`counted_at`; jobs.submit), so answering its POST
+    counts nothing again.
     """
     if job.status in Job.FINAL:
         return ""
     if registry.find(job.type) is None:
         return f"job type {job.type!r} is not installed on this host"
-    now = db_now()
+    now = getattr(job, "counted_at", None) or db_now()
     workers = live_workers(now)
     if job.status == Job.Status.FINALIZING:
         return _combine_reason(job, now, workers)
@@ -62,14 +65,7 @@ def _consumer_reason(job, now, workers):
 def _subtask_reason(job, now, workers):
     if getattr(job, "running", 0):
         return ""
-    counts = dict(
-        Subtask.objects.filter(
-            job=job, status__in=(Subtask.Status.RUNNING, Subtask.Status.QUEUED, Subtask.Status.RETRY_WAIT)
-        )
-        .order_by()
-        .values_list("status")
-        .annotate(n=Count("id"))
-    )
+    counts = _waiting_counts(job)
     if counts.get(Subtask.Status.RUNNING):
         return ""
     if counts.get(Subtask.Status.QUEUED):
@@ -83,6 +79,24 @@ def _subtask_reason(job, now, workers):
         )
         return f"waiting for retry of subtask {retry['index']} due at {retry['retry_at']:%H:%M:%S} UTC"
     return ""
+
+
+def _waiting_counts(job):
+    """{status: subtasks} for running, queued and retry-waiting ones: as annotated on the
+    job (Job.objects.with_waiting_counts, or jobs.submit for a job just created), else counted."""
+    if hasattr(job, "queued"):
+        return {
+            Subtask.Status.RUNNING: job.running, Subtask.Status.QUEUED: job.queued,
+            Subtask.Status.RETRY_WAIT: job.retry_waiting,
+        }
+    return dict(
+        Subtask.objects.filter(
+            job=job, status__in=(Subtask.Status.RUNNING, Subtask.Status.QUEUED, Subtask.Status.RETRY_WAIT)
+        )
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
 
 
 def _slots_reason(job, workers):

@@ -40,12 +40,10 @@ class JobViewSet(
 
     def get_queryset(self):
         # Params can be megabytes: read the summary, and the params only where shown.
-        jobs = (
-            Job.objects.filter(owner=self.request.user)
-            .select_related("input").defer("input__params").with_running()
-        )
+        jobs = Job.objects.filter(owner=self.request.user).select_related("input").defer("input__params")
         if self.action != "list":
-            return jobs
+            return jobs.with_waiting_counts()
+        jobs = jobs.with_running()
         wanted_status = self.request.query_params.get("status")
         if wanted_status:
             if wanted_status not in Job.Status.values:
@@ -68,7 +66,6 @@ class JobViewSet(
             request.user, data["type"], data["params"], data["priority"], data.get("idempotency_key")
         )
         if created:
-            job.running = 0  # nothing of a job this new has started
             return Response(self._render(job), status=status.HTTP_201_CREATED)
         return Response(self._render(self.get_queryset().get(pk=job.pk)))
 

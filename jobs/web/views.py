@@ -106,7 +106,7 @@ def delete(request, pk):
 
 
 def _own_job(request, pk):
-    return get_object_or_404(Job.objects.with_running(), pk=pk, owner=request.user)
+    return get_object_or_404(Job.objects.with_waiting_counts(), pk=pk, owner=request.user)
 
 
 def _live_context(job, subtask_page):

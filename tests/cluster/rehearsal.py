@@ -267,9 +267,20 @@ def _wait(predicate, timeout, message):
     deadline = time.monotonic() + timeout
     while not (value := predicate()):
         if time.monotonic() > deadline:
-            raise RehearsalFailed(f"{message} (after {timeout}s)")
+            raise RehearsalFailed(f"{message} (after {timeout}s); database sessions in a transaction:\n{_open_sessions()}")
         time.sleep(0.1)
     return value
+
+
+def _open_sessions():
+    """What a stall's cause is read from: every session inside a transaction, one a line."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, application_name, state, wait_event_type, wait_event, backend_start, now() - xact_start,"
+            " left(query, 160) FROM pg_stat_activity WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid()"
+            " ORDER BY xact_start"
+        )
+        return "\n".join(" | ".join(str(value) for value in row) for row in cursor.fetchall()) or "(none)"
 
 
 def _seconds(start, end):
