@@ -97,10 +97,10 @@ class NumberField(forms.FloatField):
 
         A `stats` job may carry a million numbers; Field.clean on each is seconds of work.
         """
-        if self.validators or any(type(v) not in (int, float) for v in values):
+        if self.validators or not set(map(type, values)) <= {int, float}:
             return None
         try:
-            floats = [float(v) for v in values]
+            floats = list(map(float, values))
         except OverflowError:
             return None
         return floats if all(map(math.isfinite, floats)) else None

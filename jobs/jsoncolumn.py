@@ -6,9 +6,13 @@ them back in plain decimal notation: -4.02e-301 comes back as 300-odd digits (a 
 back as an integer. Users' params, payloads and results are only ever stored and read
 whole, never queried into, so they need none of jsonb's operators: the `json` type keeps
 the text verbatim and is cheaper to write. Other databases already store text.
+A value already encoded (jobs.encoding.EncodedJSON) is stored as its text.
 """
 
 from django.db import models
+from psycopg.types.json import Json
+
+from jobs.encoding import EncodedJSON
 
 
 class VerbatimJSONField(models.JSONField):
@@ -18,10 +22,11 @@ class VerbatimJSONField(models.JSONField):
         return super().db_type(connection)
 
     def get_db_prep_value(self, value, connection, prepared=False):
+        if isinstance(value, EncodedJSON):
+            return Json(value.text, dumps=str) if connection.vendor == "postgresql" else value.text
         if connection.vendor != "postgresql":
             return super().get_db_prep_value(value, connection, prepared)
         from django.db.backends.postgresql.operations import get_json_dumps
-        from psycopg.types.json import Json
 
         if not prepared:
             value = self.get_prep_value(value)

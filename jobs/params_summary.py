@@ -53,7 +53,8 @@ def describe(summary):
 def _describe(value):
     if isinstance(value, list):
         described = {"items": len(value), "first": [_preview(item) for item in value[:PREVIEW_ITEMS]]}
-        if any(isinstance(item, str) for item in value):
+        # Params are JSON values: plain types, so a set of types answers at C speed.
+        if str in set(map(type, value)):
             described["chars"] = sum(len(item) for item in value if isinstance(item, str))
         return described
     if isinstance(value, str) and len(value) > PREVIEW_CHARS:

@@ -13,6 +13,7 @@ from jobs import registry, subtask_rows
 from jobs.admission import admit
 from jobs.clock import db_now
 from jobs.dispatch import finalize_message, publish_on_commit, subtask_messages
+from jobs.encoding import EncodedJSON, shared_slices
 from jobs.load import job_window
 from jobs.models import Job, JobParams, Priority
 from jobs.params_summary import summarize
@@ -126,7 +127,8 @@ def _create(owner, job_type, cleaned, summary, priority, idempotency_key, payloa
     window = job_window()
     # Rendered before the transaction: its write lock is held only for the inserts.
     now = db_now()
-    rows = subtask_rows.render(payloads, window, now)
+    encoded = shared_slices(cleaned, payloads)
+    rows = subtask_rows.render([EncodedJSON(text) for text in encoded[1]] if encoded else payloads, window, now)
     with transaction.atomic():
         if admission:
             admit(owner, len(payloads))
@@ -141,7 +143,10 @@ def _create(owner, job_type, cleaned, summary, priority, idempotency_key, payloa
             window=window,
             status=Job.Status.QUEUED if payloads else Job.Status.FINALIZING,
         )
-        job.input = JobParams.objects.create(job=job, params=cleaned, summary=summary)
+        job.input = JobParams.objects.create(
+            job=job, params=EncodedJSON(encoded[0]) if encoded else cleaned, summary=summary
+        )
+        job.input.params = cleaned
         # The first window goes straight to `queued`, one subtask per message; the rest
         # wait as `pending` and are dispatched as earlier messages finish (invariant 7).
         first = subtask_rows.insert(job.pk, rows, window)

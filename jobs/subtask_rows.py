@@ -27,7 +27,8 @@ _FIELDS = ("index", "payload", "status", "attempt", "tries", "worker", "message"
 
 def render(payloads, window, now):
     """Database-ready values for each subtask row except job_id: the first `window`
-    go straight to `queued` (attempt 1, one per message), the rest wait as `pending`."""
+    go straight to `queued` (attempt 1, one per message), the rest wait as `pending`.
+    `payloads` may be JSON values or their texts already (jobs.encoding.EncodedJSON)."""
     payload_field = Subtask._meta.get_field("payload")
     queued_at = Subtask._meta.get_field("queued_at").get_db_prep_save(now, connection)
     queued, pending = Subtask.Status.QUEUED.value, Subtask.Status.PENDING.value

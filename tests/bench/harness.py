@@ -242,6 +242,8 @@ class Platform:
                     continue
                 used[name] += times.user + times.system
         used["bench"] = sum(psutil.Process().cpu_times()[:2])
+        if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+            used["postgres"] = _postgres_cpu_seconds()
         used[IDLE] = psutil.cpu_times().idle
         return used
 
@@ -295,3 +297,22 @@ class Context:
 
     def say(self, message):
         print(f"  {message}", flush=True)
+
+
+def _postgres_cpu_seconds():
+    """The local PostgreSQL server's CPU seconds: its postmaster, the backends it has
+    reaped (counted as its children's time) and those alive; every database's, so
+    measure on an otherwise quiet server. 0 when no server runs on this machine."""
+    total = 0.0
+    for process in psutil.process_iter(["name", "ppid"]):
+        if process.info["name"] != "postgres":
+            continue
+        try:
+            times = process.cpu_times()
+            parent_name = psutil.Process(process.info["ppid"]).name()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+        if parent_name != "postgres":  # the postmaster
+            total += times.children_user + times.children_system
+    return total
