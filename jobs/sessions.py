@@ -19,8 +19,8 @@ as a pipeline, and a host cut off after its statements arrived but before the Sy
 a session idle in its transaction that the limit never ends. So worker code sends no
 pipelines: what it writes in one go is one statement (subtask_rows.write_successes).
 
-Only Celery worker processes get the limit (from `celeryd_init`, before the pool forks):
-the web and the CLI create jobs in transactions that run a job type's split.
+Only Celery worker processes get the limit (from `celeryd_init`, before the pool forks);
+the web's and the CLI's sessions have none.
 """
 
 from celery.signals import celeryd_init

@@ -27,7 +27,7 @@ def waiting_reason(job):
     not three more; the job API's detail annotates the other counts it needs too
     (Job.objects.with_waiting_counts). A job just submitted carries its counts and the
     database time they were taken (`counted_at`; jobs.submit), so answering its POST
-    counts nothing again.
+    does not count its subtasks.
     """
     if job.status in Job.FINAL:
         return ""

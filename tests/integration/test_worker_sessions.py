@@ -1,8 +1,7 @@
 """A worker's PostgreSQL sessions end a transaction left idle (jobs.sessions), so a host
 cut off mid-transaction does not hold the job's row for hours. The cluster rehearsal
 (tests/cluster) cuts a host there; these check that every worker process's session has the
-limit, and that other processes (web, CLI, this one), whose transactions run a job type's
-split, do not."""
+limit, and that other processes (web, CLI, this one) do not."""
 
 import pytest
 from django.db import connection
