@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.db.models import F
 
-from jobs import finalize, hot_sql, registry, subtask_rows
+from jobs import finalize, hot_sql, registry
 from jobs.clock import Now, later
 from jobs.control import end_job
 from jobs.dispatch import finalize_message, publish_on_commit, refill, time_limit_of
@@ -203,7 +203,7 @@ def _record_successes(successes, seconds_each):
     """Record a batch of successes of one job in one transaction; returns (each outcome,
     None or the (job id, queue, job type) whose combine step this process should run).
 
-    The batch is written by one prepared statement, in one savepoint. Only if
+    The batch is written by one statement, in one savepoint. Only if
     the database refuses a result (too large, a character it cannot store) is it written
     again row by row, each in a savepoint of its own, so that one refused result fails
     only its subtask with the database's reason: the common path pays neither a
@@ -233,7 +233,7 @@ def _write_together(successes):
     """The outcome of each success, all written by one statement. Rows whose
     attempt lost its claim are not written; only then are the written ones read back, to
     tell them apart."""
-    written = subtask_rows.write_successes(
+    written = hot_sql.write_successes(
         [(success.claim.subtask_id, success.claim.attempt, success.result) for success in successes]
     )
     if written == len(successes):

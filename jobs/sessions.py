@@ -17,7 +17,7 @@ claims back and retries (jobs.execution.run).
 PostgreSQL starts the timer only when it answers a Sync: a psycopg `executemany` runs
 as a pipeline, and a host cut off after its statements arrived but before the Sync leaves
 a session idle in its transaction that the limit never ends. So worker code sends no
-pipelines: what it writes in one go is one statement (subtask_rows.write_successes).
+pipelines: what it writes in one go is one statement (hot_sql.write_successes).
 
 Only Celery worker processes get the limit (from `celeryd_init`, before the pool forks);
 the web's and the CLI's sessions have none.

@@ -283,8 +283,8 @@ def test_a_partial_the_database_refuses_fails_that_subtask_and_the_rest_are_reco
             raise DataError("unsupported Unicode escape sequence")
         return original_batch(claimed)
 
-    original_batch = execution.subtask_rows.write_successes
-    monkeypatch.setattr(execution.subtask_rows, "write_successes", refusing_batch)
+    original_batch = execution.hot_sql.write_successes
+    monkeypatch.setattr(execution.hot_sql, "write_successes", refusing_batch)
     monkeypatch.setattr(
         execution, "_fenced", lambda claim: Refusing(original(claim)) if claim.index == 0 else original(claim)
     )
