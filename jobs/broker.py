@@ -69,13 +69,18 @@ def _check_amqp_for_reset(app, connection):
     return (last.timestamp() if last else None), False
 
 
-def pairs_in_broker(queues):
+def pairs_in_broker(queues, delivered_within):
     """The (subtask id, attempt) pairs that messages in the broker still carry: waiting in
-    these queues (every priority level) or delivered and not yet acknowledged. None when
-    the transport cannot be inspected (not Redis); the caller then falls back on ages.
+    these queues (every priority level) or delivered within the last `delivered_within`
+    seconds and not yet acknowledged. None when the transport cannot be inspected (not
+    Redis); the caller then falls back on ages.
 
     The reconciler asks this before sending a queued subtask again, so a backlog that
-    merely waits behind other traffic is not sent twice (issue 8, case 9).
+    merely waits behind other traffic is not sent twice (issue 8, case 9). A delivery
+    older than that whose subtask is still queued (unclaimed) went to a worker that died
+    before claiming it: Redis keeps it unacknowledged until the visibility timeout (an
+    hour by default), so it does not count, and the subtask is sent again; should the
+    first delivery still be claimed, its attempt fences the duplicate.
     """
     app = current_app
     with app.connection_for_write() as connection:
@@ -87,7 +92,9 @@ def pairs_in_broker(queues):
         for queue in queues:
             for priority in channel.priority_steps:
                 raws.extend(client.lrange(channel._q_for_pri(queue, priority), 0, -1))
-        unacked = [json.loads(raw)[0] for raw in client.hvals(channel.unacked_key)]
+        # kombu scores each delivery with the delivering worker's time().
+        recent = client.zrangebyscore(channel.unacked_index_key, time.time() - delivered_within, "+inf")
+        unacked = [json.loads(raw)[0] for raw in client.hmget(channel.unacked_key, recent) if raw] if recent else []
     pairs = set()
     for message in [json.loads(raw) for raw in raws] + unacked:
         pairs.update(_pairs_of(message))

@@ -234,7 +234,7 @@ def redispatch_lost(now, lost_before):
     rows = list(candidates.filter(queued_at__lt=max(lost_before, grace_before)).values(*fields)[:BATCH])
     if not rows:
         return 0
-    in_broker = broker.pairs_in_broker({row["job__queue"] for row in rows})
+    in_broker = broker.pairs_in_broker({row["job__queue"] for row in rows}, settings.LEPTON_LEASE_SECONDS)
     if in_broker is None:
         rows = [row for row in rows if row["queued_at"] < lost_before]
     else:

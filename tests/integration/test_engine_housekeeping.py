@@ -1,7 +1,9 @@
 """Issue 8: the control plane is boring — single-flight, quiet when idle, heals only what
 is lost, keeps queues consumed, and keeps history bounded (cases 6, 9, 10, 14, 18)."""
 
+import json
 import logging
+import time
 from datetime import timedelta
 
 import pytest
@@ -97,6 +99,32 @@ def test_a_queued_subtask_missing_from_the_broker_is_sent_again_after_the_short_
 
     assert reconcile()["redispatched"] == 1
     assert sent(parked) == [("jobs.tasks.run_subtasks", [[subtask.pk, 1]])]
+
+
+@inspects_redis
+@pytest.mark.parametrize("delivered_ago, sent_again", [(1, False), (60, True)])
+def test_a_message_a_dead_worker_received_is_sent_again_once_older_than_the_lease(
+    job, parked, settings, delivered_ago, sent_again
+):
+    """A worker SIGKILLed after receiving a message but before claiming its subtask leaves
+    the message unacknowledged in Redis until the visibility timeout (an hour)."""
+    settings.LEPTON_LEASE_SECONDS = 12
+    settings.LEPTON_LOST_MESSAGE_GRACE_SECONDS = 5
+    subtask = job.subtasks.get(index=0)
+    Subtask.objects.filter(pk=subtask.pk).update(queued_at=timezone.now() - timedelta(seconds=delivered_ago + 6))
+    dispatch.publish(subtask_messages([(subtask.pk, 1)], job_type(), PARKED, "normal"))
+    # What kombu's Redis channel records for a delivery: the message in `unacked`, the
+    # delivery time in `unacked_index`; the queue no longer holds it.
+    client = parked.client
+    raw = next(raw for raw in map(client.rpop, parked._keys(PARKED)) if raw)
+    client.hset("unacked", "dead-worker-tag", json.dumps([json.loads(raw), "", PARKED]))
+    client.zadd("unacked_index", {"dead-worker-tag": time.time() - delivered_ago})
+    try:
+        assert reconcile()["redispatched"] == int(sent_again)
+        assert sent(parked) == ([("jobs.tasks.run_subtasks", [[subtask.pk, 1]])] if sent_again else [])
+    finally:
+        client.hdel("unacked", "dead-worker-tag")
+        client.zrem("unacked_index", "dead-worker-tag")
 
 
 def test_a_failed_publish_is_sent_again_at_the_next_tick(job, parked, monkeypatch, settings):
