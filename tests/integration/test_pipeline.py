@@ -89,10 +89,14 @@ def test_a_permanent_fault_fails_the_job_with_a_readable_error(platform, api):
     params = {"subtasks": 40, "fail_rate": 0.2, "fail_mode": "permanent", "seed": 5}
     job = wait_for_job(submit(api, "diagnostic", params))
     assert job.status == "failed"
-    assert re.match(r"subtask \d+ failed: PermanentError: diagnostic permanent fault in subtask \d+", job.error)
+    named = re.match(r"subtask (\d+) failed: PermanentError: diagnostic permanent fault in subtask \d+", job.error)
+    assert named, job.error
     assert job.result is None
-    failed = Subtask.objects.get(job=job, status="failed")
-    assert failed.attempt == 1, "a permanent error is not retried"
+    # Two pool processes can each fail a subtask before the job's end cancels the rest:
+    # every failure is recorded, the job's error names the first.
+    failed = list(Subtask.objects.filter(job=job, status="failed").values_list("index", "attempt"))
+    assert int(named[1]) in {index for index, _ in failed}
+    assert {attempt for _, attempt in failed} == {1}, "a permanent error is not retried"
 
 
 def test_a_canceled_job_never_runs_its_pending_subtasks(platform, api):
