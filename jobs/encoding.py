@@ -5,13 +5,20 @@ chunks of `values`). Encoded one by one, every element was encoded twice, in the
 row and in its payload: for 500,000 numbers that was most of a submission's time (issue
 12). When every payload's list under a key is the next slice of a params list of
 numbers, that list is encoded once and the params text and each payload's text are cut
-from it. Only numbers are cut: their JSON never contains the separator. The texts are
-exactly what `json.dumps` would give for each value, so nothing stored changes.
+from it. Only numbers are cut: their JSON never contains the separator.
+
+The list is encoded by orjson, 14 times faster than `json.dumps` on floats here (0.018
+against 0.25 s for 500,000): the same numbers in their shortest round-trip form, though
+not always the same characters (`1e-05` is `0.00001` there). Integers past 64 bits,
+which orjson refuses, go through `json.dumps`.
 """
 
 import json
 from operator import is_
 
+import orjson
+
+#: What separates members and elements in json.dumps's text.
 SEPARATOR = ", "
 
 
@@ -30,14 +37,22 @@ def shared_slices(params, payloads):
     key = _split_key(params, payloads)
     if key is None:
         return None
-    list_text = json.dumps(params[key])
-    elements = list_text[1:-1].split(SEPARATOR)
+    list_text, separator = _numbers_text(params[key])
+    elements = list_text[1:-1].split(separator)
     texts, start = [], 0
     for payload in payloads:
         end = start + len(payload[key])
-        texts.append(_object_text(payload, key, f"[{SEPARATOR.join(elements[start:end])}]"))
+        texts.append(_object_text(payload, key, f"[{separator.join(elements[start:end])}]"))
         start = end
     return _object_text(params, key, list_text), texts
+
+
+def _numbers_text(values):
+    """(the JSON text of a list of numbers, the separator between its elements)."""
+    try:
+        return orjson.dumps(values).decode(), ","
+    except orjson.JSONEncodeError:
+        return json.dumps(values), SEPARATOR
 
 
 def _split_key(params, payloads):

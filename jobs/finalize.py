@@ -10,15 +10,16 @@ cannot be stored as JSON fails the job at once, with the reason.
 import logging
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import DataError, IntegrityError
+from django.db import DatabaseError, DataError, IntegrityError
 from django.db.models import F, Q
 
 from jobs import registry
 from jobs.clock import Now, lease_expiry
 from jobs.dispatch import combine_time_limit_of, finalize_message, publish
 from jobs.leases import renewer
-from jobs.models import Job, JobParams, Subtask
+from jobs.models import Job, Subtask
 from jobs.results import UnstorableResult, check_storable
+from jobs.stored_params import StoredParams
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def _write(job_id, outcome):
 
 
 def _combine(job_id, timeouts_fail):
-    type_name, params = JobParams.objects.values_list("job__type", "params").get(job_id=job_id)
+    type_name = Job.objects.values_list("type", flat=True).get(pk=job_id)
     job_type = registry.find(type_name)
     if job_type is None:
         return {"status": Job.Status.FAILED, "error": f"combine failed: job type {type_name!r} is not installed on this worker"}
@@ -110,8 +111,12 @@ def _combine(job_id, timeouts_fail):
         .iterator(chunk_size=PARTIALS_BATCH)
     )
     try:
-        result = job_type.combine(partials, params)
+        result = job_type.combine(partials, StoredParams(job_id))
         check_storable(result, type_name, "result")
+    except DatabaseError:
+        # Reading the partials or the params failed, not the combine: the step is tried
+        # again (the lease runs out, the reconciler sends it; LEPTON_MAX_COMBINE_ATTEMPTS).
+        raise
     except SoftTimeLimitExceeded:
         if not timeouts_fail:
             raise

@@ -62,7 +62,9 @@ class JobType:
         raise NotImplementedError
 
     def combine(self, partials, params):
-        """Return the job result (JSON) from an iterable of partials in subtask order."""
+        """Return the job result (JSON) from an iterable of partials in subtask order.
+        `params` is a read-only mapping of the job's params, read from the database only
+        if combine looks at it."""
         raise NotImplementedError
 
 

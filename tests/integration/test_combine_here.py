@@ -1,13 +1,17 @@
 """The combine step run by the worker that records a job's last subtasks (finalize.combine_here),
 in-process against the test database and a real Redis: still once, under the job's lease,
-and sent as a finalize_job message whenever running it there could not keep its limit."""
+sent as a finalize_job message whenever running it there could not keep its limit,
+reading the job's params only if it looks at them, and tried again when the database
+fails under it."""
 
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 
 from jobs import execution, finalize, registry
 from jobs.execution import run
-from jobs.models import Job, Subtask
+from jobs.models import Job, JobParams, Subtask
 from tests.integration.conftest import sent
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -86,3 +90,50 @@ def test_a_combine_another_process_holds_is_left_to_it(job, parked, last_subtask
     job.refresh_from_db()
     assert taken == [1] and job.status == "finalizing" and job.lease_expires_at is not None
     assert sent(parked) == []
+
+
+def params_reads(queries):
+    return [query for query in queries if JobParams._meta.db_table in query["sql"]]
+
+
+def test_a_combine_that_never_looks_at_the_params_never_reads_them(job, parked, last_subtask):
+    with CaptureQueriesContext(connection) as queries:
+        run([[last_subtask.pk, 1]], "w1@host")
+
+    assert Job.objects.get(pk=job.pk).status == "succeeded"
+    assert params_reads(queries) == []
+
+
+def test_a_combine_that_looks_reads_the_params_once(job, parked, last_subtask, monkeypatch):
+    def with_params(partials, params):
+        return {"subtasks": params["subtasks"], "keys": sorted(params), "size": len(params), "none": params.get("x")}
+
+    monkeypatch.setattr(registry.get("diagnostic"), "combine", with_params)
+    with CaptureQueriesContext(connection) as queries:
+        run([[last_subtask.pk, 1]], "w1@host")
+
+    job.refresh_from_db()
+    params = job.input.params
+    assert job.result == {"subtasks": 3, "keys": sorted(params), "size": len(params), "none": None}
+    assert len(params_reads(queries)) == 1
+
+
+def test_a_database_error_under_the_combine_leaves_the_step_to_be_tried_again(
+    job, parked, last_subtask, monkeypatch
+):
+    combine = registry.get("diagnostic").combine
+
+    def database_gone(partials, params):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(registry.get("diagnostic"), "combine", database_gone)
+    with pytest.raises(OperationalError):
+        run([[last_subtask.pk, 1]], "w1@host")
+
+    job.refresh_from_db()
+    assert (job.status, job.combine_attempts) == ("finalizing", 1), "not failed: the database failed, not the combine"
+
+    monkeypatch.setattr(registry.get("diagnostic"), "combine", combine)
+    Job.objects.filter(pk=job.pk).update(lease_expires_at=None)  # as when its lease runs out
+    assert finalize.finalize(job.pk) == "succeeded"
+    assert Job.objects.get(pk=job.pk).result == {"subtasks": 3, "index_sum": 3}

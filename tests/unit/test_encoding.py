@@ -1,5 +1,5 @@
-"""jobs.encoding: a list split into payloads is encoded once, into exactly the texts
-json.dumps gives for the params and for each payload."""
+"""jobs.encoding: a list split into payloads is encoded once, into texts that decode to
+the params and to each payload, every number keeping its type and its value."""
 
 import json
 
@@ -7,12 +7,27 @@ from jobs.encoding import shared_slices
 from jobs.jobtypes.stats import Stats
 
 
-def test_payloads_slicing_a_list_of_numbers_get_the_texts_json_gives_them():
-    values = [0.1, -2, 1e-300, 3.5e300, 0, 7.0, -0.0, 12345678901234567890]
+def assert_encode(texts, params, payloads):
+    """The texts decode to exactly these values: repr tells 1 from 1.0 and 0.0 from -0.0."""
+    params_text, payload_texts = texts
+    assert repr(json.loads(params_text)) == repr(params)
+    assert [repr(json.loads(text)) for text in payload_texts] == [repr(payload) for payload in payloads]
+
+
+def test_payloads_slicing_a_list_of_numbers_get_texts_of_exactly_their_numbers():
+    values = [0.1, -2, 1e-300, 3.5e300, 0, 7.0, -0.0, 1e-05, 5e-324, 12345678901234567890]
     params = {"values": values, "chunk_size": 3}
     payloads = list(Stats().split(params))
 
-    assert shared_slices(params, payloads) == (json.dumps(params), [json.dumps(payload) for payload in payloads])
+    assert_encode(shared_slices(params, payloads), params, payloads)
+
+
+def test_integers_past_64_bits_are_encoded_too():
+    values = [1, 2**64, -(2**70), 0.5]
+    params = {"values": values, "chunk_size": 2}
+    payloads = list(Stats().split(params))
+
+    assert_encode(shared_slices(params, payloads), params, payloads)
 
 
 def test_other_keys_of_a_payload_keep_their_place():
@@ -20,7 +35,7 @@ def test_other_keys_of_a_payload_keep_their_place():
     params = {"label": "a, b", "values": values}
     payloads = [{"values": values[:2], "n": 0, "tag": "x, y"}, {"n": 1, "values": values[2:], "tag": None}]
 
-    assert shared_slices(params, payloads) == (json.dumps(params), [json.dumps(payload) for payload in payloads])
+    assert_encode(shared_slices(params, payloads), params, payloads)
 
 
 def test_anything_but_consecutive_slices_of_the_same_numbers_is_encoded_as_usual():
