@@ -5,19 +5,19 @@ Inserting a job's rows (`render`, `insert`): SQLite has one write lock, taken at
 builds each row's SQL in Python inside the transaction: a 100,000-subtask submission held
 the lock for about a minute on a loaded two-core machine, five lease lifetimes. So the
 rows are rendered before the transaction (database-ready values) and inserted inside it
-with plain `executemany` batches, which SQLite runs in well under a second. See
-tests/bench/write_lock.py. Recording a batch's results is a per-message statement
-(jobs.hot_sql.write_successes).
+by multi-row INSERTs, which SQLite runs in well under a second. See
+tests/bench/write_lock.py. Not `executemany`: psycopg runs it as a pipeline, and a web
+host cut off mid-pipeline would leave its transaction open, holding its user's admission
+lock, where the idle-transaction limit cannot end it (jobs.sessions). Recording a
+batch's results is a per-message statement (jobs.hot_sql.write_successes).
 """
 
 from django.db import connection
 
 from jobs.models import Subtask
 
-#: Rows per executemany call.
-INSERT_BATCH = 5000
-#: Rows per multi-row INSERT ... RETURNING: ten parameters each, far below SQLite's and
-#: PostgreSQL's limits per statement.
+#: Rows per multi-row INSERT: ten parameters each, far below SQLite's and PostgreSQL's
+#: limits per statement.
 ROWS_PER_STATEMENT = 500
 
 _FIELDS = ("index", "payload", "status", "attempt", "tries", "worker", "message", "queued_at", "error")
@@ -46,18 +46,21 @@ def insert(job_id, rows, window):
     columns = ["job_id", *(Subtask._meta.get_field(name).column for name in _FIELDS)]
     head = f"INSERT INTO {quote(Subtask._meta.db_table)} ({', '.join(map(quote, columns))}) VALUES "
     placeholders = f"({', '.join(['%s'] * len(columns))})"
-    returning = f"RETURNING {quote('index')}, {quote(Subtask._meta.pk.column)}, attempt"
+    returning = f" RETURNING {quote('index')}, {quote(Subtask._meta.pk.column)}, attempt"
     queued = []
     with connection.cursor() as cursor:
-        for start in range(0, min(window, len(rows)), ROWS_PER_STATEMENT):
-            batch = rows[start : min(start + ROWS_PER_STATEMENT, window)]
-            cursor.execute(
-                f"{head}{', '.join([placeholders] * len(batch))} {returning}",
-                [value for row in batch for value in (job_id, *row)],
-            )
-            queued += cursor.fetchall()
-        for start in range(window, len(rows), INSERT_BATCH):
-            cursor.executemany(head + placeholders, [(job_id, *row) for row in rows[start : start + INSERT_BATCH]])
+        start = 0
+        while start < len(rows):
+            # A statement never straddles the window: only queued rows come back.
+            end = min(start + ROWS_PER_STATEMENT, window if start < window else len(rows))
+            batch = rows[start:end]
+            sql = head + ", ".join([placeholders] * len(batch))
+            values = [value for row in batch for value in (job_id, *row)]
+            if start < window:
+                cursor.execute(sql + returning, values)
+                queued += cursor.fetchall()
+            else:
+                cursor.execute(sql, values)
+            start = end
     # RETURNING promises no order.
     return [(subtask_id, attempt) for _, subtask_id, attempt in sorted(queued)]
-

@@ -304,8 +304,9 @@ LEPTON_BATCH_TARGET_MS = env_float("LEPTON_BATCH_TARGET_MS", 20.0, minimum=0.0)
 LEPTON_MAX_BATCH = env_int("LEPTON_MAX_BATCH", 16, minimum=1)
 #: A running subtask's lease; its worker renews it every third of this.
 LEPTON_LEASE_SECONDS = env_float("LEPTON_LEASE_SECONDS", 12.0, minimum=1.0)
-#: A worker's database transaction idle this long is ended by PostgreSQL: its worker is
-#: gone or cut off mid-transaction, and its row locks would hold the job (jobs.sessions).
+#: A worker's or web process's database transaction idle this long is ended by
+#: PostgreSQL: its process is gone or cut off mid-transaction, and its row locks would
+#: hold the job or its user's submissions (jobs.sessions).
 LEPTON_DB_IDLE_TRANSACTION_SECONDS = env_float("LEPTON_DB_IDLE_TRANSACTION_SECONDS", 5.0, minimum=0.0)
 #: On brokers that cannot be inspected (not Redis), a queued subtask unclaimed this long
 #: has its message sent again (the first copy may have been lost); duplicates are no-ops.

@@ -69,6 +69,19 @@ def test_it_queues_the_first_window_and_leaves_the_rest_pending(submit, settings
     assert not job.subtasks.filter(status="pending", queued_at__isnull=False).exists()
 
 
+@pytest.mark.parametrize("window", [3, 700])
+def test_every_row_is_written_once_across_statements_and_the_window(submit, settings, window):
+    settings.LEPTON_JOB_WINDOW = window  # 1,203 rows: several multi-row INSERTs (subtask_rows)
+
+    response = submit("diagnostic", {"subtasks": 1203})
+
+    assert response.status_code == 201
+    rows = list(Subtask.objects.filter(job_id=response.json()["id"]).order_by("index").values_list("index", "status", "payload"))
+    assert [index for index, _, _ in rows] == list(range(1203))
+    assert [payload["index"] for _, _, payload in rows] == list(range(1203))
+    assert [status for _, status, _ in rows] == ["queued"] * window + ["pending"] * (1203 - window)
+
+
 @pytest.mark.parametrize(
     "type_name, params, queue",
     [

@@ -17,6 +17,8 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lepton.settings")
 os.environ.setdefault("LEPTON_BROKER_URL", "memory://")
+# The job it submits is a diagnostic one, which only operators may run by default.
+os.environ.setdefault("LEPTON_RESTRICTED_JOB_TYPES", "")
 
 import django  # noqa: E402
 
