@@ -22,6 +22,7 @@ from django.db import connection
 from django.db.models import sql
 
 from jobs.clock import Now, lease_expiry
+from jobs.encoding import decoded
 from jobs.models import Job, Subtask
 
 #: The claimed rows' fields, as `claim` returns them.
@@ -62,10 +63,9 @@ def claim(pairs, worker, pid):
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         returned = cursor.fetchall()
-    payload = Subtask._meta.get_field("payload")
     rows = [dict(zip(RETURNED, values)) for values in returned]
     for row in rows:
-        row["payload"] = payload.from_db_value(row["payload"], None, connection)
+        row["payload"] = decoded(row["payload"])
     return sorted(rows, key=lambda row: row["index"])
 
 

@@ -13,7 +13,7 @@ from jobs import registry, subtask_rows
 from jobs.admission import admit
 from jobs.clock import db_now
 from jobs.dispatch import finalize_message, publish_on_commit, subtask_messages
-from jobs.encoding import EncodedJSON, shared_slices
+from jobs.encoding import EncodedJSON, encoded
 from jobs.load import job_window
 from jobs.models import Job, JobParams, Priority
 from jobs.params_summary import summarize
@@ -127,8 +127,11 @@ def _create(owner, job_type, cleaned, summary, priority, idempotency_key, payloa
     window = job_window()
     # Rendered before the transaction: its write lock is held only for the inserts.
     now = db_now()
-    encoded = shared_slices(cleaned, payloads)
-    rows = subtask_rows.render([EncodedJSON(text) for text in encoded[1]] if encoded else payloads, window, now)
+    params = encoded(cleaned)
+    # Payloads are looked at only when the params hold a long list of numbers (they hold
+    # its slices): a job of 100,000 small payloads pays nothing for it.
+    stored = [encoded(payload) for payload in payloads] if isinstance(params, EncodedJSON) else payloads
+    rows = subtask_rows.render(stored, window, now)
     with transaction.atomic():
         if admission:
             admit(owner, len(payloads))
@@ -143,9 +146,7 @@ def _create(owner, job_type, cleaned, summary, priority, idempotency_key, payloa
             window=window,
             status=Job.Status.QUEUED if payloads else Job.Status.FINALIZING,
         )
-        job.input = JobParams.objects.create(
-            job=job, params=EncodedJSON(encoded[0]) if encoded else cleaned, summary=summary
-        )
+        job.input = JobParams.objects.create(job=job, params=params, summary=summary)
         job.input.params = cleaned
         # The first window goes straight to `queued`, one subtask per message; the rest
         # wait as `pending` and are dispatched as earlier messages finish (invariant 7).
