@@ -100,7 +100,7 @@ def write_successes(claimed):
     the database's clock, as Now() stamps it.
     """
     result_field = Subtask._meta.get_field("result")
-    (_, now_params), _ = _stamps(connection.vendor, settings.LEPTON_LEASE_SECONDS)
+    (now_sql, now_params), _ = _stamps(connection.vendor, settings.LEPTON_LEASE_SECONDS)
     written = 0
     with connection.cursor() as cursor:
         # LEPTON_MAX_BATCH has no ceiling: the parameters per statement must.
@@ -112,19 +112,18 @@ def write_successes(claimed):
                 for value in (subtask_id, attempt, result_field.get_db_prep_save(partial, connection))
             ]
             cursor.execute(
-                _successes_statement(len(batch)),
+                _successes_statement(len(batch), now_sql),
                 [*values, Subtask.Status.SUCCEEDED.value, *now_params, Subtask.Status.RUNNING.value],
             )
             written += cursor.rowcount
     return written
 
 
-def _successes_statement(rows):
+def _successes_statement(rows, now_sql):
     quote = connection.ops.quote_name
     table = quote(Subtask._meta.db_table)
     names = ("id", "status", "result", "finished_at", "lease_expires_at", "attempt")
     column = {name: quote(Subtask._meta.get_field(name).column) for name in names}
-    (now_sql, _), _ = _stamps(connection.vendor, settings.LEPTON_LEASE_SECONDS)
     # PostgreSQL types a VALUES column of NULLs as text, which a json column refuses.
     result = "batch.result::json" if connection.vendor == "postgresql" else "batch.result"
     return (
