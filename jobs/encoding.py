@@ -61,7 +61,9 @@ def _numbers_text(item):
 
 
 def decoded(text):
-    """`json.loads(text)`, by orjson where that gives the same value.
+    """The value a JSON field gives for stored `text` (`json.loads(text)`, or the text
+    itself if it is not JSON, as Django's JSONField.from_db_value), by orjson where that
+    gives the same value.
 
     orjson refuses what json.loads reads beyond JSON (NaN, Infinity, lone surrogates,
     numbers past the float range); json.loads reads those texts. It reads an integer past
@@ -71,8 +73,15 @@ def decoded(text):
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:
+        return _standard(text)
+    return _standard(text) if _may_hold_lost_integer(value) else value
+
+
+def _standard(text):
+    try:
         return json.loads(text)
-    return json.loads(text) if _may_hold_lost_integer(value) else value
+    except json.JSONDecodeError:
+        return text
 
 
 def _may_hold_lost_integer(value):

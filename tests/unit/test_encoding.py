@@ -69,6 +69,10 @@ def test_a_payload_decodes_to_what_json_loads_gives():
         assert repr(decoded(text)) == repr(json.loads(text)), text
 
 
+def test_stored_text_that_is_not_json_comes_back_as_it_is_as_from_the_field():
+    assert decoded('{"values": [1, 2') == '{"values": [1, 2'
+
+
 @given(
     st.recursive(
         st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
