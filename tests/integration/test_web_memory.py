@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from jobs import tokens
-
 from jobs.jobtypes import primes, stats, wordcount
+from tests.integration.conftest import PARKED
 from tests.processes import Service, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -64,14 +64,24 @@ def peak_rss(pid):
 
 
 @pytest.fixture
-def web(platform_env, tmp_path, capsys):
-    """A one-worker gunicorn over the test database and broker; (base url, worker pid)."""
+def web(platform_env, parked, settings, tmp_path, capsys):
+    """A one-worker gunicorn over the test database and broker; (base url, worker pid).
+
+    Its jobs go to a queue no worker consumes: this package's workers, if an earlier test
+    started them, would otherwise still be running 300,000 subtasks in transactions when
+    the test database is emptied after the test, and could deadlock with its TRUNCATE.
+    """
     port = free_port()
     command = [
         sys.executable, "-m", "gunicorn", "lepton.wsgi", "--bind", f"127.0.0.1:{port}",
         "--workers", "1", "--threads", "4", "--timeout", "300", "--no-control-socket",
     ]
-    env = {**platform_env, "LEPTON_MAX_OUTSTANDING_SUBTASKS_PER_USER": "1000000"}
+    env = {
+        **platform_env,
+        "LEPTON_MAX_OUTSTANDING_SUBTASKS_PER_USER": "1000000",
+        "LEPTON_QUEUES": ",".join(settings.LEPTON_QUEUES),
+        "LEPTON_ROUTES": ",".join(f"{name}={PARKED}" for name in ("stats", "wordcount", "primes")),
+    }
     server = Service("web", command, env, tmp_path)
     try:
         deadline = time.monotonic() + 60
