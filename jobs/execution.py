@@ -165,7 +165,12 @@ def _claim(pairs, worker):
     if not rows:
         return []
     # A message names subtasks of one job.
-    type_name, job_status = Job.objects.values_list("type", "status").get(pk=rows[0]["job_id"])
+    job = Job.objects.values_list("type", "status").filter(pk=rows[0]["job_id"]).first()
+    if job is None:
+        # Canceled and deleted since the claim: its subtask rows went with it.
+        log.info("event=claim_of_deleted_job job=%s pairs=%d", rows[0]["job_id"], len(rows))
+        return []
+    type_name, job_status = job
     if job_status == Job.Status.QUEUED:
         Job.objects.filter(pk=rows[0]["job_id"], status=Job.Status.QUEUED).update(
             status=Job.Status.RUNNING, started_at=Now(), status_changed_at=Now()

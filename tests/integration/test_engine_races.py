@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from jobs import execution, reconcile as reconciler
-from jobs.control import cancel_job, retry_job
+from jobs import execution, hot_sql, reconcile as reconciler
+from jobs.control import cancel_job, delete_job, retry_job
 from jobs.dispatch import refill
 from jobs.execution import InvalidPairs, run
 from jobs.models import Job, RecoveryEvent, Subtask
@@ -103,6 +103,23 @@ def test_a_claim_never_starts_a_subtask_of_a_job_that_is_not_running(job, in_pro
 
     subtask.refresh_from_db()
     assert subtask.status == "canceled" and subtask.tries == 0
+
+
+def test_a_job_canceled_and_deleted_right_after_the_claim_ends_the_task_quietly(job, in_process, monkeypatch):
+    subtask = job.subtasks.get(index=0)
+    Subtask.objects.filter(pk=subtask.pk).update(status="queued")
+    original = hot_sql.claim
+
+    def claim_then_user_deletes(pairs, worker, pid):
+        rows = original(pairs, worker, pid)
+        cancel_job(job.pk)
+        assert delete_job(job.pk)
+        return rows
+
+    monkeypatch.setattr(hot_sql, "claim", claim_then_user_deletes)
+
+    assert run([[subtask.pk, subtask.attempt]], "w1@host") == 0
+    assert not Job.objects.filter(pk=job.pk).exists()
 
 
 # --- Case 12: the reconciler clears a combine lease only while it is lapsed ----------
