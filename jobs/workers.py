@@ -14,8 +14,7 @@ from datetime import timedelta
 
 from celery.signals import worker_ready
 from django.conf import settings
-from django.db import IntegrityError, connection
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
 
 from jobs.clock import Now, db_now
@@ -24,6 +23,7 @@ from jobs.models import Worker, WorkerMinute
 log = logging.getLogger(__name__)
 
 OUTCOMES = ("succeeded", "failed")
+COUNTED = ("attempted", *OUTCOMES)
 
 
 class AttemptCounter:
@@ -51,14 +51,25 @@ class AttemptCounter:
 
 
 def add_attempts(hostname, minute, **deltas):
-    increments = {field: F(field) + n for field, n in deltas.items()}
-    if WorkerMinute.objects.filter(hostname=hostname, minute=minute).update(**increments):
-        return
-    try:
-        WorkerMinute.objects.create(hostname=hostname, minute=minute, **deltas)
-    except IntegrityError:
-        # Another process of the same worker created the row first.
-        WorkerMinute.objects.filter(hostname=hostname, minute=minute).update(**increments)
+    """Add to the worker's counts for that minute, creating its row if needed.
+
+    One upsert: every pool process of a worker flushes into the same row, and an insert
+    that lost that race used to leave a unique-violation ERROR in PostgreSQL's log each
+    minute (SQLite 3.35+ and PostgreSQL both have ON CONFLICT).
+    """
+    quote = connection.ops.quote_name
+    minute_value = WorkerMinute._meta.get_field("minute").get_db_prep_value(minute, connection)
+    counts = [deltas.get(field, 0) for field in COUNTED]
+    columns = ", ".join(quote(field) for field in COUNTED)
+    table = quote(WorkerMinute._meta.db_table)
+    placeholders = ", ".join(["%s"] * (2 + len(COUNTED)))
+    added = ", ".join(f"{quote(field)} = {table}.{quote(field)} + excluded.{quote(field)}" for field in COUNTED)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({quote('hostname')}, {quote('minute')}, {columns}) VALUES ({placeholders}) "
+            f"ON CONFLICT ({quote('hostname')}, {quote('minute')}) DO UPDATE SET {added}",
+            [hostname, minute_value, *counts],
+        )
 
 
 attempts = AttemptCounter()

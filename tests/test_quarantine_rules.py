@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from jobs.models import Worker
+from jobs.models import Worker, WorkerMinute
 from jobs.quarantine import reason_to_quarantine
 from jobs.workers import add_attempts
 
@@ -72,3 +72,16 @@ def test_a_worker_in_quarantine_is_not_quarantined_again(now):
     healthy = worker("healthy", ["default"], now)
     attempts("flaky", now, 40, 40)
     assert reason_to_quarantine(flaky, [flaky, healthy], now) is None
+
+
+def test_flushes_into_the_same_minute_add_up(now):
+    minute = now.replace(second=0, microsecond=0)
+    add_attempts("w1", minute, attempted=3, succeeded=3)
+    add_attempts("w1", minute, attempted=2, failed=2)
+    add_attempts("w1", minute - timedelta(minutes=1), attempted=1, succeeded=1)
+
+    rows = WorkerMinute.objects.filter(hostname="w1").order_by("minute")
+    assert [(row.minute, row.attempted, row.succeeded, row.failed) for row in rows] == [
+        (minute - timedelta(minutes=1), 1, 1, 0),
+        (minute, 5, 3, 2),
+    ]
