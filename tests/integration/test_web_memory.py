@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+
 from jobs import tokens
 from jobs.jobtypes import primes, stats, wordcount
 from tests.integration.conftest import PARKED
