@@ -75,7 +75,7 @@ class LeaseRenewer:
                     with self._lock:
                         held, jobs = list(self._held.items()), list(self._jobs)
                     self.renew(held, jobs)
-                    renewed_at = time.monotonic()
+                    renewed_at = _after_renewal(renewed_at, renew_every, held, jobs)
             except Exception:
                 log.exception("event=lease_renewal_failed")
                 connection.close()
@@ -89,6 +89,20 @@ class LeaseRenewer:
             )
         if jobs:
             Job.objects.filter(pk__in=jobs, status=Job.Status.FINALIZING).update(lease_expires_at=expires)
+
+
+def _after_renewal(previous, renew_every, held, jobs):
+    """When this renewal ended. Renewals normally end `renew_every` (a third of the lease)
+    apart; one that ends more than two thirds of a lease after the last (a slow or blocked
+    database, a starved process) says this process's leases came close to lapsing, or did:
+    a warning, so a lost lease on a live worker can be told from a dead one."""
+    now = time.monotonic()
+    if now - previous > 2 * renew_every and (held or jobs):
+        log.warning(
+            "event=lease_renewal_late seconds_since_last=%.2f lease_seconds=%s subtasks=%d jobs=%d",
+            now - previous, settings.LEPTON_LEASE_SECONDS, len(held), len(jobs),
+        )
+    return now
 
 
 renewer = LeaseRenewer()
