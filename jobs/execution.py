@@ -165,16 +165,11 @@ def _claim(pairs, worker):
     if not rows:
         return []
     # A message names subtasks of one job.
-    job = Job.objects.values_list("type", "status").filter(pk=rows[0]["job_id"]).first()
-    if job is None:
+    type_name = hot_sql.start_job(rows[0]["job_id"])
+    if type_name is None:
         # Canceled and deleted since the claim: its subtask rows went with it.
         log.info("event=claim_of_deleted_job job=%s pairs=%d", rows[0]["job_id"], len(rows))
         return []
-    type_name, job_status = job
-    if job_status == Job.Status.QUEUED:
-        Job.objects.filter(pk=rows[0]["job_id"], status=Job.Status.QUEUED).update(
-            status=Job.Status.RUNNING, started_at=Now(), status_changed_at=Now()
-        )
     job_type = registry.find(type_name)
     claims = [
         Claim(
@@ -352,7 +347,8 @@ def _advance(job_id, job=None, combine_here=False):
 
     Returns (job id, queue, job type) when this process won the job's move to finalizing,
     `combine_here` allows it to run the combine step itself and the type permits
-    (finalize.may_combine_here); the caller runs it after commit. Else the winner sends
+    (finalize.may_combine_here); the move then takes the step's lease too, and the caller
+    runs the step after commit. Else the winner sends
     the step as a message of its own, after commit, that runs under the type's
     combine_time_limit. Never inside the reconciler, which calls this too: it runs no
     user code (invariant 10). Either way, should the step be lost, the reconciler sends
@@ -362,13 +358,11 @@ def _advance(job_id, job=None, combine_here=False):
     if job["status"] != Job.Status.RUNNING:
         return None
     if job["done"] + job["failed"] >= job["total"]:
-        entered = Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(
-            status=Job.Status.FINALIZING, status_changed_at=Now()
-        )
-        if not entered:
-            return None
         job_type = registry.find(job["type"])
-        if combine_here and job_type is not None and finalize.may_combine_here(job_type):
+        here = combine_here and job_type is not None and finalize.may_combine_here(job_type)
+        if not hot_sql.enter_finalizing(job_id, take_lease=here):
+            return None
+        if here:
             return job_id, job["queue"], job_type
         publish_on_commit([finalize_message(job_id, job["queue"], job_type)])
         return None

@@ -30,7 +30,12 @@ PARTIALS_BATCH = 2000
 def finalize(job_id):
     if not _take_lease(job_id):
         return "stale"
-    return _combine_and_write(job_id)
+    type_name = Job.objects.values_list("type", flat=True).get(pk=job_id)
+    job_type = registry.find(type_name)
+    if job_type is None:
+        error = f"combine failed: job type {type_name!r} is not installed on this worker"
+        return _finish(job_id, {"status": Job.Status.FAILED, "error": error})
+    return _combine_and_write(job_id, job_type)
 
 
 def may_combine_here(job_type):
@@ -48,14 +53,13 @@ def may_combine_here(job_type):
 
 def combine_here(job_id, queue, job_type):
     """The combine step, in the task that recorded the job's last successes (after their
-    commit, outside any transaction): the same lease, the same conditional write, so
-    still exactly once. Returns the job's outcome, or "stale" if another process holds
-    the step. Should this message's time limit fire meanwhile, the lease is given back
-    (the try not counted) and the step sent as a finalize_job message."""
-    if not _take_lease(job_id):
-        return "stale"
+    commit, outside any transaction), under the lease their transaction took with the
+    job's move to finalizing (execution._advance): the same conditional write, so still
+    exactly once. Returns the job's outcome. Should this message's time limit fire
+    meanwhile, the lease is given back (the try not counted) and the step sent as a
+    finalize_job message."""
     try:
-        return _combine_and_write(job_id, timeouts_fail=False)
+        return _combine_and_write(job_id, job_type, timeouts_fail=False)
     except SoftTimeLimitExceeded:
         log.warning("event=combine_handed_over job=%s reason=message time limit", job_id)
         Job.objects.filter(pk=job_id, status=Job.Status.FINALIZING).update(
@@ -75,12 +79,17 @@ def _take_lease(job_id):
     )
 
 
-def _combine_and_write(job_id, timeouts_fail=True):
+def _combine_and_write(job_id, job_type, timeouts_fail=True):
     renewer.hold_job(job_id)
     try:
-        outcome = _combine(job_id, timeouts_fail)
+        outcome = _combine(job_id, job_type, timeouts_fail)
     finally:
         renewer.release_job(job_id)
+    return _finish(job_id, outcome)
+
+
+def _finish(job_id, outcome):
+    """Write the step's outcome; the job's final status, or "stale" if it was final already."""
     try:
         written = _write(job_id, outcome)
     except (DataError, IntegrityError) as exc:
@@ -99,11 +108,7 @@ def _write(job_id, outcome):
     )
 
 
-def _combine(job_id, timeouts_fail):
-    type_name = Job.objects.values_list("type", flat=True).get(pk=job_id)
-    job_type = registry.find(type_name)
-    if job_type is None:
-        return {"status": Job.Status.FAILED, "error": f"combine failed: job type {type_name!r} is not installed on this worker"}
+def _combine(job_id, job_type, timeouts_fail):
     partials = (
         Subtask.objects.filter(job_id=job_id, status=Subtask.Status.SUCCEEDED)
         .order_by("index")
@@ -112,7 +117,7 @@ def _combine(job_id, timeouts_fail):
     )
     try:
         result = job_type.combine(partials, StoredParams(job_id))
-        check_storable(result, type_name, "result")
+        check_storable(result, job_type.name, "result")
     except DatabaseError:
         # Reading the partials or the params failed, not the combine: the step is tried
         # again (the lease runs out, the reconciler sends it; LEPTON_MAX_COMBINE_ATTEMPTS).

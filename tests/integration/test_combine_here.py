@@ -75,21 +75,49 @@ def test_a_combine_stopped_by_the_message_time_limit_is_handed_to_a_finalize_mes
     assert [name for name, _ in sent(parked)] == ["jobs.tasks.finalize_job"]
 
 
-def test_a_combine_another_process_holds_is_left_to_it(job, parked, last_subtask, monkeypatch):
-    taken = []
-    original = finalize._take_lease
+def test_the_move_to_finalizing_takes_the_steps_lease_so_no_other_process_can_take_it(
+    job, parked, last_subtask, monkeypatch
+):
+    combine = registry.get("diagnostic").combine
+    seen = []
 
-    def held_elsewhere(job_id):
-        taken.append(original(job_id))  # the other process takes it first
-        return 0
+    def combine_and_look(partials, params):
+        seen.append(Job.objects.values_list("status", "combine_attempts").get(pk=job.pk))
+        seen.append(finalize.finalize(job.pk))  # another process, sent the step meanwhile
+        return combine(partials, params)
 
-    monkeypatch.setattr(finalize, "_take_lease", held_elsewhere)
+    monkeypatch.setattr(registry.get("diagnostic"), "combine", combine_and_look)
 
     run([[last_subtask.pk, 1]], "w1@host")
 
     job.refresh_from_db()
-    assert taken == [1] and job.status == "finalizing" and job.lease_expires_at is not None
+    assert seen == [("finalizing", 1), "stale"]
+    assert (job.status, job.combine_attempts, job.lease_expires_at) == ("succeeded", 1, None)
     assert sent(parked) == []
+
+
+def test_a_one_subtask_job_is_claimed_run_and_combined_in_eight_statements(job, parked, monkeypatch):
+    """Each statement here is paid on every job's latency path; none reads back what it wrote."""
+    monkeypatch.setattr(execution, "renewer", NoRenewer())
+    monkeypatch.setattr(finalize, "renewer", NoRenewer())
+    one = Job.objects.get(pk=job.pk)
+    Subtask.objects.filter(job=one).exclude(index=0).delete()
+    Job.objects.filter(pk=job.pk).update(total=1, status="queued")
+    pair = [one.subtasks.get().pk, 1]
+
+    with CaptureQueriesContext(connection) as queries:
+        run([pair], "w1@host")
+
+    assert Job.objects.get(pk=job.pk).status == "succeeded"
+    statements = [query["sql"].split()[0].upper() for query in queries]
+    assert [s for s in statements if s not in ("BEGIN", "SAVEPOINT", "RELEASE")] == [
+        "UPDATE",  # claim
+        "SELECT", "UPDATE",  # the job's type; queued -> running
+        "UPDATE", "UPDATE",  # the success; the job's count
+        "UPDATE",  # -> finalizing, with the combine's lease
+        "SELECT",  # partials
+        "UPDATE",  # the result
+    ], [query["sql"][:60] for query in queries]
 
 
 def params_reads(queries):
