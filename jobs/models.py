@@ -23,14 +23,6 @@ class JobQuerySet(models.QuerySet):
         """Annotate `running`: subtasks running now, counted from the (job, status) index."""
         return self.annotate(running=_count_in(Subtask.Status.RUNNING))
 
-    def with_waiting_counts(self):
-        """Annotate `running`, `queued` and `retry_waiting`: what jobs.waiting asks of a job."""
-        return self.annotate(
-            running=_count_in(Subtask.Status.RUNNING),
-            queued=_count_in(Subtask.Status.QUEUED),
-            retry_waiting=_count_in(Subtask.Status.RETRY_WAIT),
-        )
-
 
 def _count_in(status):
     """A job's subtasks in `status`, as a subquery over the (job, status) index."""

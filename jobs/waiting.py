@@ -9,25 +9,34 @@ final job or one making progress normally.
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count
-
-from jobs import registry
+from jobs import hot_sql, registry
 from jobs.clock import db_now
 from jobs.load import broker_depths
 from jobs.models import Job, Subtask
 from jobs.workers import live_workers
 
 
+#: The subtask states `waiting_reason` asks a job's counts of.
+WAITING_STATES = (Subtask.Status.RUNNING, Subtask.Status.QUEUED, Subtask.Status.RETRY_WAIT)
+
+
+def count_waiting(job):
+    """`job`, with its subtasks running, queued and waiting for a retry counted (as
+    `running`, `queued`, `retry_waiting`) by one statement: what a job's progress and
+    `waiting_reason` show."""
+    counts = hot_sql.subtask_counts(job.pk, [status.value for status in WAITING_STATES])
+    job.running, job.queued, job.retry_waiting = (counts.get(status, 0) for status in WAITING_STATES)
+    return job
+
+
 def waiting_reason(job):
     """One sentence saying why `job` is not progressing, or "".
 
     The API computes this on every poll of a job, so it reads the live workers once and
-    trusts a `running` count annotated on the job (Job.objects.with_running) instead of
-    counting again: a poll of a job with subtasks running costs the workers' query here,
-    not three more; the job API's detail annotates the other counts it needs too
-    (Job.objects.with_waiting_counts). A job just submitted carries its counts and the
-    database time they were taken (`counted_at`; jobs.submit), so answering its POST
-    does not count its subtasks.
+    trusts the counts `count_waiting` set on the job instead of counting again: a poll of
+    a job with subtasks running costs the workers' query here, nothing more. A job just
+    submitted carries its counts and the database time they were taken (`counted_at`;
+    jobs.submit), so answering its POST does not count its subtasks.
     """
     if job.status in Job.FINAL:
         return ""
@@ -82,21 +91,14 @@ def _subtask_reason(job, now, workers):
 
 
 def _waiting_counts(job):
-    """{status: subtasks} for running, queued and retry-waiting ones: as annotated on the
-    job (Job.objects.with_waiting_counts, or jobs.submit for a job just created), else counted."""
-    if hasattr(job, "queued"):
-        return {
-            Subtask.Status.RUNNING: job.running, Subtask.Status.QUEUED: job.queued,
-            Subtask.Status.RETRY_WAIT: job.retry_waiting,
-        }
-    return dict(
-        Subtask.objects.filter(
-            job=job, status__in=(Subtask.Status.RUNNING, Subtask.Status.QUEUED, Subtask.Status.RETRY_WAIT)
-        )
-        .order_by()
-        .values_list("status")
-        .annotate(n=Count("id"))
-    )
+    """{status: subtasks} for running, queued and retry-waiting ones: as counted on the
+    job (count_waiting, or jobs.submit for a job just created), else counted now."""
+    if not hasattr(job, "queued"):
+        count_waiting(job)
+    return {
+        Subtask.Status.RUNNING: job.running, Subtask.Status.QUEUED: job.queued,
+        Subtask.Status.RETRY_WAIT: job.retry_waiting,
+    }
 
 
 def _slots_reason(job, workers):

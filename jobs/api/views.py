@@ -20,6 +20,7 @@ from jobs.control import cancel_job, delete_job, retry_admitted
 from jobs.models import Job, JobParams
 from jobs.restrictions import may_submit
 from jobs.submit import submit_job
+from jobs.waiting import count_waiting
 
 #: How a refusal names a job's state: "The job has succeeded", not "The job is succeeded".
 STATE_PHRASES = {
@@ -42,7 +43,7 @@ class JobViewSet(
         # Params can be megabytes: read the summary, and the params only where shown.
         jobs = Job.objects.filter(owner=self.request.user).select_related("input").defer("input__params")
         if self.action != "list":
-            return jobs.with_waiting_counts()
+            return jobs
         jobs = jobs.with_running()
         wanted_status = self.request.query_params.get("status")
         if wanted_status:
@@ -66,8 +67,12 @@ class JobViewSet(
             request.user, data["type"], data["params"], data["priority"], data.get("idempotency_key")
         )
         if created:
+            # It carries its counts from the submission (jobs.submit).
             return Response(self._render(job), status=status.HTTP_201_CREATED)
-        return Response(self._render(self.get_queryset().get(pk=job.pk)))
+        return Response(self._render(self._counted(job.pk)))
+
+    def retrieve(self, request, pk=None):
+        return Response(self._render(count_waiting(self.get_object())))
 
     def destroy(self, request, pk=None):
         job = self.get_object()
@@ -80,7 +85,7 @@ class JobViewSet(
         job = self.get_object()
         if not cancel_job(job.pk):
             return self._refusal(job, "only an active job can be canceled.")
-        return Response(self._render(self.get_queryset().get(pk=job.pk)))
+        return Response(self._render(self._counted(job.pk)))
 
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
@@ -88,7 +93,7 @@ class JobViewSet(
         retried = retry_admitted(job.pk)
         if not retried:
             return self._refusal(job, "only a failed job can be retried.")
-        return Response(self._render(self.get_queryset().get(pk=job.pk)))
+        return Response(self._render(self._counted(job.pk)))
 
     @action(detail=True, methods=["get"])
     def params(self, request, pk=None):
@@ -111,6 +116,10 @@ class JobViewSet(
 
     def _render(self, job):
         return JobSerializer(job, context=self.get_serializer_context()).data
+
+    def _counted(self, pk):
+        """The job read again, as a poll of it reads it."""
+        return count_waiting(self.get_queryset().get(pk=pk))
 
     def _refusal(self, job, rule):
         """409 naming the job's state, read again: it may have moved since the lookup."""

@@ -16,7 +16,7 @@ from jobs import registry
 from jobs.admission import AdmissionRefused
 from jobs.control import cancel_job, delete_job, retry_admitted
 from jobs.models import Job
-from jobs.waiting import waiting_reason
+from jobs.waiting import count_waiting, waiting_reason
 from jobs.web import results
 
 JOBS_PER_PAGE = 25
@@ -106,7 +106,7 @@ def delete(request, pk):
 
 
 def _own_job(request, pk):
-    return get_object_or_404(Job.objects.with_waiting_counts(), pk=pk, owner=request.user)
+    return count_waiting(get_object_or_404(Job, pk=pk, owner=request.user))
 
 
 def _live_context(job, subtask_page):
