@@ -13,7 +13,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError, DataError, IntegrityError
 from django.db.models import F, Q
 
-from jobs import registry
+from jobs import hot_sql, registry
 from jobs.clock import Now, lease_expiry
 from jobs.dispatch import combine_time_limit_of, finalize_message, publish
 from jobs.leases import renewer
@@ -103,9 +103,7 @@ def _finish(job_id, outcome):
 
 def _write(job_id, outcome):
     # Only the first combine to finish writes; a rerun after a crash finds the job final.
-    return Job.objects.filter(pk=job_id, status=Job.Status.FINALIZING).update(
-        finished_at=Now(), status_changed_at=Now(), lease_expires_at=None, **outcome
-    )
+    return hot_sql.finish_job(job_id, outcome)
 
 
 def _combine(job_id, job_type, timeouts_fail):

@@ -73,7 +73,8 @@ def start_job(job_id):
     """The type of the job whose subtasks were just claimed, or None if it is gone; a job
     still queued (this is its first claim) is moved to running."""
     quote = connection.ops.quote_name
-    column = {name: quote(Job._meta.get_field(name).column) for name in ("id", "type", "status", "started_at", "status_changed_at")}
+    names = ("id", "type", "status", "started_at", "status_changed_at")
+    column = {name: quote(Job._meta.get_field(name).column) for name in names}
     table = quote(Job._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {column['type']}, {column['status']} FROM {table} WHERE {column['id']} = %s", [job_id])
@@ -111,6 +112,28 @@ def enter_finalizing(job_id, take_lease):
             f"UPDATE {quote(Job._meta.db_table)} SET {column['status']} = %s, {column['status_changed_at']} = {now_sql}"
             f"{lease} WHERE {column['id']} = %s AND {column['status']} = %s",
             [Job.Status.FINALIZING.value, *now_params, *params, job_id, Job.Status.RUNNING.value],
+        )
+        return cursor.rowcount == 1
+
+
+def finish_job(job_id, outcome):
+    """Write the combine step's outcome (a mapping of Job fields: its status, and its
+    result or error) on the job, only while it is finalizing; whether it was."""
+    quote = connection.ops.quote_name
+    fields = {name: Job._meta.get_field(name) for name in outcome}
+    names = ("id", "status", "finished_at", "status_changed_at", "lease_expires_at")
+    column = {name: quote(Job._meta.get_field(name).column) for name in names}
+    (now_sql, now_params), _ = _stamps(connection.vendor, settings.LEPTON_LEASE_SECONDS)
+    written = ", ".join(f"{quote(field.column)} = %s" for field in fields.values())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(Job._meta.db_table)} SET {written}, {column['finished_at']} = {now_sql}, "
+            f"{column['status_changed_at']} = {now_sql}, {column['lease_expires_at']} = NULL "
+            f"WHERE {column['id']} = %s AND {column['status']} = %s",
+            [
+                *(field.get_db_prep_save(outcome[name], connection) for name, field in fields.items()),
+                *now_params, *now_params, job_id, Job.Status.FINALIZING.value,
+            ],
         )
         return cursor.rowcount == 1
 
