@@ -66,7 +66,10 @@ class Diagnostic(JobType):
             }
 
     def process(self, payload, ctx):
-        time.sleep(payload["sleep_ms"] / 1000)
+        if payload["sleep_ms"]:
+            # Not sleep(0): it gives up the CPU, and a no-op subtask then waits its turn
+            # behind every other runnable process.
+            time.sleep(payload["sleep_ms"] / 1000)
         index = payload["index"]
         permanent = payload["fail_mode"] == "permanent"
         # A transient fault is re-rolled on each attempt, so retries can get past it;
