@@ -263,6 +263,21 @@ def subtask_counts(job_id, statuses):
         return dict(cursor.fetchall())
 
 
+def running_on_queue(queue):
+    """Subtasks running now, of every job on `queue`: what a job's answer asks when it
+    waits (jobs.waiting), over the partial index of running subtasks."""
+    quote = connection.ops.quote_name
+    subtasks, jobs = quote(Subtask._meta.db_table), quote(Job._meta.db_table)
+    job, status = (quote(Subtask._meta.get_field(name).column) for name in ("job", "status"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {subtasks} JOIN {jobs} ON {jobs}.{quote(Job._meta.pk.column)} = {subtasks}.{job} "
+            f"WHERE {subtasks}.{status} = %s AND {jobs}.{quote(Job._meta.get_field('queue').column)} = %s",
+            [Subtask.Status.RUNNING.value, queue],
+        )
+        return cursor.fetchone()[0]
+
+
 @functools.cache
 def _stamps(vendor, lease_seconds):
     """(SQL, params) of Now() and of lease_expiry() on this kind of database: compiled

@@ -105,8 +105,7 @@ def _slots_reason(job, workers):
     """Queued but nothing of it running: are the queue's worker slots all busy?"""
     consumers = [w for w in workers if job.queue in w.consuming]
     slots = sum(w.concurrency for w in consumers)
-    busy = Subtask.objects.filter(status=Subtask.Status.RUNNING, job__queue=job.queue).order_by().count()
-    if slots and busy >= slots:
+    if slots and hot_sql.running_on_queue(job.queue) >= slots:
         try:
             ahead = broker_depths().get(job.queue, 0)
         except Exception:
