@@ -54,10 +54,20 @@ def submit(type_name, params, owner=None, priority=Priority.NORMAL):
 
 
 def wait_for_job(job_id, poll=POLL, timeout=JOB_TIMEOUT):
-    """Poll the job's row until it is final; returns when (perf_counter) it was seen succeeded."""
+    """Poll the job's row until it is final; returns when (perf_counter) it was seen succeeded.
+
+    Each look is one statement written as SQL: through the ORM a look cost this process
+    0.3 ms of CPU, taken from the two cores the platform under test runs on, several
+    times per job in the latency scenario.
+    """
+    quote = connection.ops.quote_name
+    status, error, pk = (quote(Job._meta.get_field(name).column) for name in ("status", "error", "id"))
+    statement = f"SELECT {status}, {error} FROM {quote(Job._meta.db_table)} WHERE {pk} = %s"
     deadline = time.monotonic() + timeout
     while True:
-        status, error = Job.objects.filter(pk=job_id).values_list("status", "error").get()
+        with connection.cursor() as cursor:
+            cursor.execute(statement, [job_id])
+            status, error = cursor.fetchone()
         if status == Job.Status.SUCCEEDED:
             return time.perf_counter()
         if status in Job.FINAL:
