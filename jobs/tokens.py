@@ -39,13 +39,15 @@ def user_for(key):
     user_model = get_user_model()
     quote = connection.ops.quote_name
     users, keys = quote(user_model._meta.db_table), quote(ApiToken._meta.db_table)
-    column = {name: quote(ApiToken._meta.get_field(name).column) for name in ("id", "user", "digest", "last_used_at")}
+    column = {
+        name: f"{keys}.{quote(ApiToken._meta.get_field(name).column)}" for name in ("id", "user", "digest", "last_used_at")
+    }
     stale_before = connection.ops.adapt_datetimefield_value(timezone.now() - USED_AT_RESOLUTION)
     found = list(
         user_model.objects.raw(
-            f"SELECT {users}.*, {keys}.{column['id']} AS token_id, ({keys}.{column['last_used_at']} IS NULL "
-            f"OR {keys}.{column['last_used_at']} < %s) AS token_stale FROM {users} JOIN {keys} "
-            f"ON {keys}.{column['user']} = {users}.{quote(user_model._meta.pk.column)} WHERE {keys}.{column['digest']} = %s",
+            f"SELECT {users}.*, {column['id']} AS token_id, ({column['last_used_at']} IS NULL "
+            f"OR {column['last_used_at']} < %s) AS token_stale FROM {users} JOIN {keys} "
+            f"ON {column['user']} = {users}.{quote(user_model._meta.pk.column)} WHERE {column['digest']} = %s",
             [stale_before, digest(key)],
         )
     )
