@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from jobs.models import Job, Subtask, Worker
@@ -40,6 +41,21 @@ def test_a_job_waiting_for_a_retry_says_which_and_when(api, job):
     reason = api.get(f"/api/jobs/{job.pk}/").json()["waiting_reason"]
 
     assert reason == f"waiting for retry of subtask 3 due at {due:%H:%M:%S} UTC"
+
+
+@pytest.mark.parametrize("running", [1, 2])
+def test_a_job_queued_while_every_worker_slot_of_its_queue_is_busy_says_so(api, job, make_job, running):
+    live_worker("w1@host", [job.queue])  # 2 slots
+    other = make_job(params={"subtasks": 3})
+    leased = timezone.now() + timedelta(seconds=30)
+    Subtask.objects.filter(job=other, index__lt=running).update(status="running", lease_expires_at=leased)
+
+    reason = api.get(f"/api/jobs/{job.pk}/").json()["waiting_reason"]
+
+    if running < 2:
+        assert reason == ""
+    else:
+        assert reason.startswith(f"all 2 worker slots on queue {job.queue} are busy")
 
 
 def test_a_job_of_a_type_not_installed_here_says_so(api, job):
