@@ -348,11 +348,10 @@ def _advance(job_id, job=None, combine_here=False):
     Returns (job id, queue, job type) when this process won the job's move to finalizing,
     `combine_here` allows it to run the combine step itself and the type permits
     (finalize.may_combine_here); the move then takes the step's lease too, and the caller
-    runs the step after commit. Else the winner sends
-    the step as a message of its own, after commit, that runs under the type's
-    combine_time_limit. Never inside the reconciler, which calls this too: it runs no
-    user code (invariant 10). Either way, should the step be lost, the reconciler sends
-    it again (reconcile.resend_stuck_finalize).
+    runs the step after commit. Else the winner sends the step as a message of its own,
+    after commit, that runs under the type's combine_time_limit. Never inside the
+    reconciler, which calls this too: it runs no user code (invariant 10). Either way,
+    should the step be lost, the reconciler sends it again (reconcile.resend_stuck_finalize).
     """
     job = job or _locked_job(job_id)
     if job["status"] != Job.Status.RUNNING:

@@ -159,9 +159,9 @@ def write_successes(claimed):
     """Mark (subtask id, attempt, partial) rows succeeded, each only while its attempt
     still holds the claim (status running at that attempt); returns how many were written.
 
-    One UPDATE joined to the batch as a VALUES list (`_successes_statement`). Through the ORM, a fenced UPDATE per
-    row took 8.1 s of a profiled 3,000-subtask job's 36.9 s of worker CPU, one UPDATE with
-    a CASE branch per row 7.5 s, an executemany 0.5 s. The executemany had to go: psycopg
+    One UPDATE joined to the batch as a VALUES list (`_successes_statement`). Through the
+    ORM, a fenced UPDATE per row took 8.1 s of a profiled 3,000-subtask job's 36.9 s of
+    worker CPU, one UPDATE with a CASE branch per row 7.5 s, an executemany 0.5 s. The executemany had to go: psycopg
     runs it as a pipeline, and a worker cut off after the pipeline's statements reached
     PostgreSQL but before its Sync left a session "idle in transaction" that
     idle_in_transaction_session_timeout never ends (the timer starts only at Sync),

@@ -39,9 +39,8 @@ def user_for(key):
     user_model = get_user_model()
     quote = connection.ops.quote_name
     users, keys = quote(user_model._meta.db_table), quote(ApiToken._meta.db_table)
-    column = {
-        name: f"{keys}.{quote(ApiToken._meta.get_field(name).column)}" for name in ("id", "user", "digest", "last_used_at")
-    }
+    names = ("id", "user", "digest", "last_used_at")
+    column = {name: f"{keys}.{quote(ApiToken._meta.get_field(name).column)}" for name in names}
     stale_before = connection.ops.adapt_datetimefield_value(timezone.now() - USED_AT_RESOLUTION)
     found = list(
         user_model.objects.raw(

@@ -9,6 +9,7 @@ final job or one making progress normally.
 from datetime import timedelta
 
 from django.conf import settings
+
 from jobs import hot_sql, registry
 from jobs.clock import db_now
 from jobs.load import broker_depths
