@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from jobs.models import Job, Subtask, Worker
@@ -43,19 +42,23 @@ def test_a_job_waiting_for_a_retry_says_which_and_when(api, job):
     assert reason == f"waiting for retry of subtask 3 due at {due:%H:%M:%S} UTC"
 
 
-@pytest.mark.parametrize("running", [1, 2])
-def test_a_job_queued_while_every_worker_slot_of_its_queue_is_busy_says_so(api, job, make_job, running):
-    live_worker("w1@host", [job.queue])  # 2 slots
+def reason_with_running_on_its_queue(api, job, make_job, running):
+    """The job's reason while `running` subtasks of another job run on its queue's 2 slots."""
+    live_worker("w1@host", [job.queue])
     other = make_job(params={"subtasks": 3})
     leased = timezone.now() + timedelta(seconds=30)
     Subtask.objects.filter(job=other, index__lt=running).update(status="running", lease_expires_at=leased)
+    return api.get(f"/api/jobs/{job.pk}/").json()["waiting_reason"]
 
-    reason = api.get(f"/api/jobs/{job.pk}/").json()["waiting_reason"]
 
-    if running < 2:
-        assert reason == ""
-    else:
-        assert reason.startswith(f"all 2 worker slots on queue {job.queue} are busy")
+def test_a_job_queued_while_every_worker_slot_of_its_queue_is_busy_says_so(api, job, make_job):
+    reason = reason_with_running_on_its_queue(api, job, make_job, running=2)
+
+    assert reason.startswith(f"all 2 worker slots on queue {job.queue} are busy")
+
+
+def test_a_job_queued_while_a_slot_is_free_has_no_reason(api, job, make_job):
+    assert reason_with_running_on_its_queue(api, job, make_job, running=1) == ""
 
 
 def test_a_job_of_a_type_not_installed_here_says_so(api, job):

@@ -100,10 +100,9 @@ def test_a_one_subtask_job_is_claimed_run_and_combined_in_eight_statements(job, 
     """Each statement here is paid on every job's latency path; none reads back what it wrote."""
     monkeypatch.setattr(execution, "renewer", NoRenewer())
     monkeypatch.setattr(finalize, "renewer", NoRenewer())
-    one = Job.objects.get(pk=job.pk)
-    Subtask.objects.filter(job=one).exclude(index=0).delete()
+    Subtask.objects.filter(job=job).exclude(index=0).delete()
     Job.objects.filter(pk=job.pk).update(total=1, status="queued")
-    pair = [one.subtasks.get().pk, 1]
+    pair = [job.subtasks.get().pk, 1]
 
     with CaptureQueriesContext(connection) as queries:
         run([pair], "w1@host")
