@@ -48,7 +48,6 @@ class JobListSerializer(serializers.ModelSerializer):
         "id": lambda serializer, job: job.pk,
         "type": lambda serializer, job: job.type,
         "status": lambda serializer, job: job.status,
-        "params": lambda serializer, job: serializer.get_params(job),
         "params_summary": lambda serializer, job: job.input.summary,
         "params_url": lambda serializer, job: serializer.get_params_url(job),
         "priority": lambda serializer, job: job.priority,
@@ -59,7 +58,6 @@ class JobListSerializer(serializers.ModelSerializer):
         "created_at": lambda serializer, job: _TIMESTAMP.to_representation(job.created_at),
         "started_at": lambda serializer, job: _TIMESTAMP.to_representation(job.started_at),
         "finished_at": lambda serializer, job: _TIMESTAMP.to_representation(job.finished_at),
-        "waiting_reason": lambda serializer, job: serializer.get_waiting_reason(job),
     }
 
     params_summary = serializers.JSONField(source="input.summary", read_only=True)
@@ -94,6 +92,12 @@ class JobSerializer(JobListSerializer):
 
     params = serializers.SerializerMethodField()
     waiting_reason = serializers.SerializerMethodField()
+
+    VALUES = {
+        **JobListSerializer.VALUES,
+        "params": lambda serializer, job: serializer.get_params(job),
+        "waiting_reason": lambda serializer, job: serializer.get_waiting_reason(job),
+    }
 
     class Meta(JobListSerializer.Meta):
         fields = [*JobListSerializer.Meta.fields[:3], "params", *JobListSerializer.Meta.fields[3:], "waiting_reason"]
