@@ -10,13 +10,17 @@ bounded by the timeouts below; a request reaches a Django thread (`--threads`) o
 once it is complete. In compose, nginx in front buffers requests too.
 """
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from gunicorn.workers.gtornado import TornadoWorker
+from tornado import httputil
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.wsgi import WSGIContainer
+
+logger = logging.getLogger(__name__)
 
 #: Seconds a connection may stay silent: before its request line, between header
 #: lines, and between requests on a kept-alive connection.
@@ -43,7 +47,7 @@ class WebWorker(TornadoWorker):
                 super().on_close(server_conn)
 
         self.server = Server(
-            WSGIContainer(_strip_header_values(self.wsgi), executor=executor),
+            OneHopWSGIContainer(self.wsgi, executor=executor),
             no_keep_alive=self.cfg.keepalive <= 0,
             idle_connection_timeout=IDLE_CONNECTION_TIMEOUT,
             body_timeout=BODY_TIMEOUT,
@@ -61,14 +65,49 @@ class WebWorker(TornadoWorker):
             executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _strip_header_values(application):
-    """Django writes Set-Cookie values with a leading space (`cookie.output(header="")`);
-    gunicorn's own workers strip it, tornado refuses the header. Strip it here."""
+class OneHopWSGIContainer(WSGIContainer):
+    """tornado's WSGIContainer, with one hop to a Django thread per request.
 
-    def stripped(environ, start_response):
-        def start(status, headers, exc_info=None):
-            return start_response(status, [(name, value.strip()) for name, value in headers], exc_info)
+    tornado's own hands the executor the call, then each chunk of the body, then the
+    body's end (three hops for an HttpResponse, ~0.5 ms a request here), and closes the
+    response on the event loop's thread, where Django's request_finished then looks after
+    the loop thread's database connections instead of the request's. Here the Django
+    thread calls the application, reads the whole body and closes it; the loop only writes
+    the answer (tornado's own buffers the whole body too).
+    """
 
-        return application(environ, start)
+    async def handle_request(self, request):
+        status, headers, body = await IOLoop.current().run_in_executor(
+            self.executor, self.respond, self.environ(request)
+        )
+        code, reason = status.split(" ", 1)
+        header_obj = httputil.HTTPHeaders()
+        for name, value in headers:
+            header_obj.add(name, value)
+        if "Content-Length" not in header_obj and code != "304":
+            header_obj["Content-Length"] = str(len(body))
+        request.connection.write_headers(httputil.ResponseStartLine("HTTP/1.1", int(code), reason), header_obj, body)
+        request.connection.finish()
+        self._log(int(code), request)
 
-    return stripped
+    def respond(self, environ):
+        """(status line, headers, body) from the application, on the calling thread."""
+        started, chunks = {}, []
+
+        def start_response(status, headers, exc_info=None):
+            # Django writes Set-Cookie values with a leading space (`cookie.output(header="")`);
+            # gunicorn's own workers strip it, tornado refuses the header.
+            started["status"], started["headers"] = status, [(name, value.strip()) for name, value in headers]
+            return chunks.append
+
+        try:
+            response = self.wsgi_application(environ, start_response)
+            try:
+                chunks.extend(response)
+            finally:
+                if hasattr(response, "close"):
+                    response.close()
+            return started["status"], started["headers"], b"".join(chunks)
+        except Exception:
+            logger.exception("event=wsgi_error path=%s", environ.get("PATH_INFO"))
+            return "500 Internal Server Error", [("Content-Type", "text/plain; charset=utf-8")], b"Server error\n"
