@@ -21,9 +21,10 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import sql
 
+from jobs import params_summary
 from jobs.clock import Now, lease_expiry
 from jobs.encoding import decoded
-from jobs.models import Job, Subtask
+from jobs.models import Job, JobParams, Subtask
 
 #: The claimed rows' fields, as `claim` returns them.
 RETURNED = ("id", "attempt", "job_id", "index", "payload", "tries")
@@ -246,6 +247,39 @@ def queue_pending(job_id, limit, batch):
                 [queued, *now_params, chunk[0][2], *(subtask_id for subtask_id, _, _ in chunk), pending],
             )
     return [(subtask_id, attempt + 1) for subtask_id, attempt, _ in rows]
+
+
+def owned_job(owner_id, job_id):
+    """The owner's job `job_id`, or None: what a poll of the job reads, with its params
+    row as `job.input` (the summary, and the params themselves unless
+    jobs.params_summary calls them large; then they stay deferred). Two statements:
+    through the ORM (`select_related`, a deferred column, then its load) composing them
+    took about 1 ms of CPU on every poll, reading them 0.1 ms.
+    """
+    quote = connection.ops.quote_name
+    jobs, inputs = quote(Job._meta.db_table), quote(JobParams._meta.db_table)
+    summary, params = (JobParams._meta.get_field(name) for name in ("summary", "params"))
+    input_job = f"{inputs}.{quote(JobParams._meta.get_field('job').column)}"
+    found = list(
+        Job.objects.raw(
+            f"SELECT {jobs}.*, {inputs}.{quote(summary.column)} AS params_summary_text FROM {jobs} "
+            f"JOIN {inputs} ON {input_job} = {jobs}.{quote(Job._meta.pk.column)} "
+            f"WHERE {jobs}.{quote(Job._meta.pk.column)} = %s AND {jobs}.{quote(Job._meta.get_field('owner').column)} = %s",
+            [job_id, owner_id],
+        )
+    )
+    if not found:
+        return None
+    job = found[0]
+    read = {"job_id": job.pk, "summary": summary.from_db_value(job.__dict__.pop("params_summary_text"), None, connection)}
+    if not params_summary.is_large(read["summary"]):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {quote(params.column)} FROM {inputs} WHERE {input_job} = %s", [job.pk])
+            read["params"] = params.from_db_value(cursor.fetchone()[0], None, connection)
+    # from_db takes the values in the order of the model's fields.
+    names = [field.attname for field in JobParams._meta.concrete_fields if field.attname in read]
+    job.input = JobParams.from_db(connection.alias, names, [read[name] for name in names])
+    return job
 
 
 def subtask_counts(job_id, statuses):

@@ -6,7 +6,7 @@ job is a 404, never a 403 that would confirm it exists.
 
 from django.db.models import TextField
 from django.db.models.functions import Cast
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -17,11 +17,15 @@ from jobs.api.serializers import (
     JobListSerializer, JobSerializer, JobTypeSerializer, SubmitSerializer, SubtaskSerializer,
 )
 from jobs.control import cancel_job, delete_job, retry_admitted
+from jobs.hot_sql import owned_job
 from jobs.models import Job, JobParams
 from jobs.restrictions import may_submit
 from jobs.submit import submit_job
 from jobs.waiting import count_waiting
 
+#: The largest primary key either database stores (a 64-bit signed integer); a larger
+#: number in a URL is no job's.
+MAX_JOB_ID = 2**63 - 1
 #: How a refusal names a job's state: "The job has succeeded", not "The job is succeeded".
 STATE_PHRASES = {
     Job.Status.QUEUED: "is queued",
@@ -72,7 +76,7 @@ class JobViewSet(
         return Response(self._render(self._counted(job.pk)))
 
     def retrieve(self, request, pk=None):
-        return Response(self._render(count_waiting(self.get_object())))
+        return Response(self._render(self._counted(pk)))
 
     def destroy(self, request, pk=None):
         job = self.get_object()
@@ -118,8 +122,12 @@ class JobViewSet(
         return JobSerializer(job, context=self.get_serializer_context()).data
 
     def _counted(self, pk):
-        """The job read again, as a poll of it reads it."""
-        return count_waiting(self.get_queryset().get(pk=pk))
+        """The user's job `pk` as a poll of it reads it (jobs.hot_sql.owned_job), or 404."""
+        job = owned_job(self.request.user.pk, _job_id(pk))
+        if job is None:
+            raise Http404
+        self.check_object_permissions(self.request, job)
+        return count_waiting(job)
 
     def _refusal(self, job, rule):
         """409 naming the job's state, read again: it may have moved since the lookup."""
@@ -127,6 +135,17 @@ class JobViewSet(
         return Response(
             {"status": [f"The job {STATE_PHRASES[current]}; {rule}"]}, status=status.HTTP_409_CONFLICT
         )
+
+
+def _job_id(pk):
+    """The job id in a URL, or 404: as the ORM's lookup would, for what is no id."""
+    try:
+        job_id = int(pk)
+    except ValueError:
+        raise Http404 from None
+    if not 0 < job_id <= MAX_JOB_ID:
+        raise Http404
+    return job_id
 
 
 class JobTypeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -6,6 +6,10 @@ the params themselves only when they are small, and `params_url` downloads them.
 
 import json
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from jobs.models import JobParams
 from jobs.params_summary import INLINE_ITEMS
 
 LARGE = [float(number) for number in range(INLINE_ITEMS + 1)]
@@ -36,6 +40,18 @@ def test_the_detail_of_a_large_job_links_its_params_and_the_link_downloads_them(
     assert download["Content-Type"] == "application/json"
     assert download["Content-Disposition"] == f'attachment; filename="job-{job_id}-params.json"'
     assert json.loads(download.content) == {"values": LARGE, "chunk_size": 10_000}
+
+
+def test_a_poll_of_a_large_job_never_reads_its_params(api, submit):
+    job_id = submit("stats", {"values": LARGE}).json()["id"]
+    params_column = connection.ops.quote_name(JobParams._meta.get_field("params").column)
+
+    with CaptureQueriesContext(connection) as statements:
+        detail = api.get(f"/api/jobs/{job_id}/").json()
+
+    assert detail["params"] is None
+    assert detail["params_summary"]["values"]["items"] == INLINE_ITEMS + 1
+    assert not [statement["sql"] for statement in statements if params_column in statement["sql"]]
 
 
 def test_the_list_shows_summaries_only(api, submit):
