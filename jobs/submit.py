@@ -4,10 +4,11 @@ Nothing is half-created: a request that fails validation writes nothing, and mes
 for the first window of subtasks are sent only after the rows commit (invariant 2).
 """
 
+import time
 from itertools import islice
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from jobs import registry, subtask_rows
 from jobs.admission import admit
@@ -16,7 +17,7 @@ from jobs.dispatch import finalize_message, publish_on_commit, subtask_messages
 from jobs.encoding import EncodedJSON, encoded
 from jobs.load import job_window
 from jobs.models import Job, JobParams, Priority
-from jobs.params_summary import summarize
+from jobs.params_summary import is_large, summarize
 from jobs.restrictions import may_submit
 from jobs.routing import queue_for
 
@@ -62,7 +63,19 @@ def submit_job(owner, type_name, params, priority=Priority.NORMAL, idempotency_k
         if not idempotency_key or existing is None:
             raise
         return _replay(existing, type_name, cleaned, priority), False
+    if is_large(summary):
+        _retire_connection()
     return job, True
+
+
+def _retire_connection():
+    """Close this thread's SQLite connection when its request or task ends, not at
+    CONN_MAX_AGE: each statement it caches keeps a copy of the values last bound to it,
+    so the params insert would hold these params, megabytes, as long as the connection
+    lives, in every web thread that took a large job. Django's end-of-request check
+    (close_old_connections) closes a connection past `close_at`."""
+    if connection.vendor == "sqlite":
+        connection.close_at = time.monotonic()
 
 
 def _job_type(type_name, platform):

@@ -20,6 +20,8 @@ from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.wsgi import WSGIContainer
 
+from lepton.heap import return_large_blocks_on_free
+
 logger = logging.getLogger(__name__)
 
 #: Seconds a connection may stay silent: before its request line, between header
@@ -31,6 +33,7 @@ BODY_TIMEOUT = 60
 
 class WebWorker(TornadoWorker):
     def run(self):
+        return_large_blocks_on_free()
         self.ioloop = IOLoop.current()
         self.alive = True
         # gunicorn's liveness checks, as in TornadoWorker.run.

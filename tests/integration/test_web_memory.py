@@ -8,8 +8,6 @@ stay under WEB_PEAK_RSS_LIMIT, the figure the README documents. The figures are 
 
 import json
 import random
-import socket
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -19,6 +17,7 @@ from django.contrib.auth import get_user_model
 
 from jobs import tokens
 from jobs.jobtypes import primes, stats, wordcount
+from lepton.run import process_commands
 from tests.integration.conftest import PARKED
 from tests.processes import Service, free_port
 
@@ -66,17 +65,16 @@ def peak_rss(pid):
 
 @pytest.fixture
 def web(platform_env, parked, settings, tmp_path, capsys):
-    """A one-worker gunicorn over the test database and broker; (base url, worker pid).
+    """`make run`'s web server with one worker, over the test database and broker;
+    (base url, worker pid).
 
     Its jobs go to a queue no worker consumes: this package's workers, if an earlier test
     started them, would otherwise still be running 300,000 subtasks in transactions when
     the test database is emptied after the test, and could deadlock with its TRUNCATE.
     """
     port = free_port()
-    command = [
-        sys.executable, "-m", "gunicorn", "lepton.wsgi", "--bind", f"127.0.0.1:{port}",
-        "--workers", "1", "--threads", "4", "--timeout", "300", "--no-control-socket",
-    ]
+    # `make run`'s command; gunicorn takes the last of a repeated option.
+    command = [*process_commands()["web"], "--bind", f"127.0.0.1:{port}", "--workers", "1", "--timeout", "300"]
     env = {
         **platform_env,
         "LEPTON_MAX_OUTSTANDING_SUBTASKS_PER_USER": "1000000",
@@ -85,16 +83,18 @@ def web(platform_env, parked, settings, tmp_path, capsys):
     }
     server = Service("web", command, env, tmp_path)
     try:
+        base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:
+            # An answer, not an open port: gunicorn listens before it forks its worker.
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                urllib.request.urlopen(f"{base}/livez", timeout=1).close()
                 break
             except OSError:
                 if not server.alive() or time.monotonic() > deadline:
                     raise RuntimeError(f"gunicorn did not start:\n{server.log()[-3000:]}") from None
                 time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}", worker_pid(server.pid)
+        yield base, worker_pid(server.pid)
     finally:
         server.stop()
         with capsys.disabled():
