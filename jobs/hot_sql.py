@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import sql
 
-from jobs import params_summary
+from jobs import params_summary, row_models
 from jobs.clock import Now, lease_expiry
 from jobs.encoding import decoded
 from jobs.models import Job, JobParams, Subtask
@@ -254,32 +254,41 @@ def owned_job(owner_id, job_id):
     row as `job.input` (the summary, and the params themselves unless
     jobs.params_summary calls them large; then they stay deferred). Two statements:
     through the ORM (`select_related`, a deferred column, then its load) composing them
-    took about 1 ms of CPU on every poll, reading them 0.1 ms.
+    took about 1 ms of CPU on every poll, as a raw query 0.3 ms, here (jobs.row_models)
+    0.1 ms.
     """
-    quote = connection.ops.quote_name
-    jobs, inputs = quote(Job._meta.db_table), quote(JobParams._meta.db_table)
-    summary, params = (JobParams._meta.get_field(name) for name in ("summary", "params"))
-    input_job = f"{inputs}.{quote(JobParams._meta.get_field('job').column)}"
-    found = list(
-        Job.objects.raw(
-            f"SELECT {jobs}.*, {inputs}.{quote(summary.column)} AS params_summary_text FROM {jobs} "
-            f"JOIN {inputs} ON {input_job} = {jobs}.{quote(Job._meta.pk.column)} "
-            f"WHERE {jobs}.{quote(Job._meta.pk.column)} = %s AND {jobs}.{quote(Job._meta.get_field('owner').column)} = %s",
-            [job_id, owner_id],
-        )
-    )
+    job_sql, params_sql = _owned_job_statements(connection.vendor)
+    found = row_models.fetch(Job, job_sql, [job_id, owner_id])
     if not found:
         return None
-    job = found[0]
-    read = {"job_id": job.pk, "summary": summary.from_db_value(job.__dict__.pop("params_summary_text"), None, connection)}
+    job, (summary_text,) = found[0]
+    summary, params = (JobParams._meta.get_field(name) for name in ("summary", "params"))
+    read = {"job_id": job.pk, "summary": summary.from_db_value(summary_text, None, connection)}
     if not params_summary.is_large(read["summary"]):
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {quote(params.column)} FROM {inputs} WHERE {input_job} = %s", [job.pk])
+            cursor.execute(params_sql, [job.pk])
             read["params"] = params.from_db_value(cursor.fetchone()[0], None, connection)
     # from_db takes the values in the order of the model's fields.
     names = [field.attname for field in JobParams._meta.concrete_fields if field.attname in read]
     job.input = JobParams.from_db(connection.alias, names, [read[name] for name in names])
     return job
+
+
+@functools.cache
+def _owned_job_statements(vendor):
+    """owned_job's two statements, written once per process."""
+    quote = connection.ops.quote_name
+    jobs, inputs = quote(Job._meta.db_table), quote(JobParams._meta.db_table)
+    input_job = f"{inputs}.{quote(JobParams._meta.get_field('job').column)}"
+    pk, owner = (f"{jobs}.{quote(Job._meta.get_field(name).column)}" for name in ("id", "owner"))
+    job_sql = (
+        f"SELECT {row_models.columns(Job, jobs)}, {inputs}.{quote(JobParams._meta.get_field('summary').column)} "
+        f"FROM {jobs} JOIN {inputs} ON {input_job} = {pk} WHERE {pk} = %s AND {owner} = %s"
+    )
+    return (
+        job_sql,
+        f"SELECT {quote(JobParams._meta.get_field('params').column)} FROM {inputs} WHERE {input_job} = %s",
+    )
 
 
 def subtask_counts(job_id, statuses):

@@ -10,7 +10,7 @@ from itertools import islice
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
-from jobs import registry, subtask_rows
+from jobs import registry, row_models, subtask_rows
 from jobs.admission import admit
 from jobs.clock import db_now
 from jobs.dispatch import finalize_message, publish_on_commit, subtask_messages
@@ -148,18 +148,20 @@ def _create(owner, job_type, cleaned, summary, priority, idempotency_key, payloa
     with transaction.atomic():
         if admission:
             admit(owner, len(payloads))
-        job = Job.objects.create(
-            owner=owner,
-            type=job_type.name,
-            priority=priority,
-            queue=queue,
-            idempotency_key=idempotency_key or None,
-            total=len(payloads),
-            max_failures=job_type.max_failures,
-            window=window,
-            status=Job.Status.QUEUED if payloads else Job.Status.FINALIZING,
+        job = row_models.insert(
+            Job(
+                owner=owner,
+                type=job_type.name,
+                priority=priority,
+                queue=queue,
+                idempotency_key=idempotency_key or None,
+                total=len(payloads),
+                max_failures=job_type.max_failures,
+                window=window,
+                status=Job.Status.QUEUED if payloads else Job.Status.FINALIZING,
+            )
         )
-        job.input = JobParams.objects.create(job=job, params=params, summary=summary)
+        job.input = row_models.insert(JobParams(job=job, params=params, summary=summary))
         job.input.params = cleaned
         # The first window goes straight to `queued`, one subtask per message; the rest
         # wait as `pending` and are dispatched as earlier messages finish (invariant 7).

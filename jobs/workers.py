@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from jobs import row_models
 from jobs.clock import Now, db_now
 from jobs.models import Worker, WorkerMinute
 
@@ -79,19 +80,19 @@ def live_workers(now=None):
     """Workers that reported within three heartbeats, by the database's clock (heartbeats
     are stamped with it too, so a worker's skewed clock does not make it look dead).
 
-    Written as SQL: every submission's answer asks it (jobs.waiting), and the ORM took
-    longer to compose the query than the database to run it.
+    Written as SQL (jobs.row_models): every submission's answer asks it (jobs.waiting),
+    and the ORM took longer to compose the query than the database to run it.
     """
     now = now or db_now()
     horizon = now - timedelta(seconds=3 * settings.LEPTON_WORKER_HEARTBEAT_SECONDS)
     quote = connection.ops.quote_name
-    last_seen = quote(Worker._meta.get_field("last_seen_at").column)
-    return list(
-        Worker.objects.raw(
-            f"SELECT * FROM {quote(Worker._meta.db_table)} WHERE {last_seen} >= %s",
-            [connection.ops.adapt_datetimefield_value(horizon)],
-        )
+    table, last_seen = quote(Worker._meta.db_table), quote(Worker._meta.get_field("last_seen_at").column)
+    found = row_models.fetch(
+        Worker,
+        f"SELECT {row_models.columns(Worker, table)} FROM {table} WHERE {last_seen} >= %s",
+        [connection.ops.adapt_datetimefield_value(horizon)],
     )
+    return [worker for worker, _ in found]
 
 
 @worker_ready.connect

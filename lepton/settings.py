@@ -180,7 +180,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["jobs.api.renderers.SafeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["jobs.api.parsers.BodyJSONParser"],
     "EXCEPTION_HANDLER": "jobs.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["jobs.api.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env_str("LEPTON_API_RATE", "1200/minute")},
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

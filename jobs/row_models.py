@@ -1,0 +1,84 @@
+"""Model instances to and from rows of SQL text, for the statements every API request runs.
+
+`Model.objects.raw` works out on every query which column is which field and how each
+value converts (about 0.15 ms of CPU per query here, ten times what SQLite takes to run
+a token lookup); a request runs three such reads. Here a query names its model's columns
+in field order (`columns`) and the converters are worked out once per model and
+database connection. `insert` writes a new row as `Model.objects.create` would, without
+compiling the INSERT each time (a submission's two rows: 0.6 -> 0.33 ms).
+"""
+
+import functools
+import weakref
+
+from django.db import connection
+
+#: {connection's operations: {model: [(field index, column expression, converters)]}}.
+#: Converters come from a connection's `ops`; each thread has its own connection.
+_converters = weakref.WeakKeyDictionary()
+
+
+def columns(model, table):
+    """The model's concrete columns, in field order, qualified by `table`, as SQL."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{table}.{quote(field.column)}" for field in model._meta.concrete_fields)
+
+
+def fetch(model, sql, params):
+    """[(instance, extras)] for the rows of `sql`: each row's first columns are the
+    model's (`columns`), converted as the ORM would; the rest come back as `extras`."""
+    fields = model._meta.concrete_fields
+    converters = _converters_for(model)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    names = [field.attname for field in fields]
+    found = []
+    for row in rows:
+        values = list(row[: len(fields)])
+        for index, expression, functions in converters:
+            for convert in functions:
+                values[index] = convert(values[index], expression, connection)
+        found.append((model.from_db(connection.alias, names, values), row[len(fields) :]))
+    return found
+
+
+def _converters_for(model):
+    by_model = _converters.setdefault(connection.ops, {})
+    if model not in by_model:
+        by_model[model] = [
+            (index, column, functions)
+            for index, field in enumerate(model._meta.concrete_fields)
+            for column in [field.get_col(model._meta.db_table)]
+            for functions in [connection.ops.get_db_converters(column) + column.get_db_converters(connection)]
+            if functions
+        ]
+    return by_model[model]
+
+
+def insert(instance):
+    """Write the new `instance` as `save()` would (its fields' `pre_save` and database
+    preparation, its auto primary key read back), but sending no model signals: for
+    models none listens to. Returns the instance, saved."""
+    model = type(instance)
+    fields = [field for field in model._meta.concrete_fields if field is not model._meta.auto_field]
+    values = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_statement(model, connection.vendor), values)
+        if model._meta.auto_field is not None:
+            setattr(instance, model._meta.auto_field.attname, cursor.fetchone()[0])
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return instance
+
+
+@functools.cache
+def _insert_statement(model, vendor):
+    quote = connection.ops.quote_name
+    auto = model._meta.auto_field
+    fields = [field for field in model._meta.concrete_fields if field is not auto]
+    returning = f" RETURNING {quote(auto.column)}" if auto is not None else ""
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}){returning}"
+    )
