@@ -8,6 +8,7 @@ cannot be stored as JSON fails the job at once, with the reason.
 """
 
 import logging
+from contextlib import closing
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError, DataError, IntegrityError
@@ -17,7 +18,7 @@ from jobs import hot_sql, registry
 from jobs.clock import Now, lease_expiry
 from jobs.dispatch import combine_time_limit_of, finalize_message, publish
 from jobs.leases import renewer
-from jobs.models import Job, Subtask
+from jobs.models import Job
 from jobs.results import UnstorableResult, check_storable
 from jobs.stored_params import StoredParams
 
@@ -107,14 +108,9 @@ def _write(job_id, outcome):
 
 
 def _combine(job_id, job_type, timeouts_fail):
-    partials = (
-        Subtask.objects.filter(job_id=job_id, status=Subtask.Status.SUCCEEDED)
-        .order_by("index")
-        .values_list("result", flat=True)
-        .iterator(chunk_size=PARTIALS_BATCH)
-    )
     try:
-        result = job_type.combine(partials, StoredParams(job_id))
+        with closing(hot_sql.succeeded_partials(job_id, PARTIALS_BATCH)) as partials:
+            result = job_type.combine(partials, StoredParams(job_id))
         check_storable(result, job_type.name, "result")
     except DatabaseError:
         # Reading the partials or the params failed, not the combine: the step is tried

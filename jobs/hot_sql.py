@@ -274,6 +274,32 @@ def owned_job(owner_id, job_id):
     return job
 
 
+def succeeded_partials(job_id, batch):
+    """The job's partial results in subtask order, decoded as the ORM decodes them, read
+    `batch` rows at a time (on PostgreSQL through a server-side cursor, as the ORM's
+    `iterator()`): what the combine step folds. Through the ORM, composing this one
+    SELECT took a worker about 1 ms of CPU on every job's latency path."""
+    field = Subtask._meta.get_field("result")
+    column = field.get_col(Subtask._meta.db_table)
+    converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(_partials_statement(connection.vendor), [job_id, Subtask.Status.SUCCEEDED.value])
+        while rows := cursor.fetchmany(batch):
+            for (value,) in rows:
+                for convert in converters:
+                    value = convert(value, column, connection)
+                yield value
+
+
+@functools.cache
+def _partials_statement(vendor):
+    quote = connection.ops.quote_name
+    job, status, result, index = (
+        quote(Subtask._meta.get_field(name).column) for name in ("job", "status", "result", "index")
+    )
+    return f"SELECT {result} FROM {quote(Subtask._meta.db_table)} WHERE {job} = %s AND {status} = %s ORDER BY {index}"
+
+
 @functools.cache
 def _owned_job_statements(vendor):
     """owned_job's two statements, written once per process."""

@@ -9,7 +9,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
-from jobs import execution, finalize, registry
+from jobs import execution, finalize, hot_sql, registry
 from jobs.execution import run
 from jobs.models import Job, JobParams, Subtask
 from tests.integration.conftest import sent
@@ -118,6 +118,21 @@ def test_a_one_subtask_job_is_claimed_run_and_combined_in_eight_statements(job, 
         "SELECT",  # partials
         "UPDATE",  # the result
     ], [query["sql"][:60] for query in queries]
+
+
+def test_the_partials_are_read_in_subtask_order_in_batches_as_the_orm_decodes_them(job):
+    partials = {2: {"n": [1, 2.5, None], "deep": [{"x": True}]}, 0: "text"}
+    for index, result in partials.items():
+        Subtask.objects.filter(job=job, index=index).update(status="succeeded", result=result)
+    Subtask.objects.filter(job=job, index=1).update(status="failed", result=99)
+    orm = list(
+        Subtask.objects.filter(job=job, status="succeeded").order_by("index").values_list("result", flat=True)
+    )
+
+    assert list(hot_sql.succeeded_partials(job.pk, batch=1)) == orm == [partials[0], partials[2]]
+    first_only = hot_sql.succeeded_partials(job.pk, batch=1)
+    assert next(first_only) == "text"
+    first_only.close()  # a combine that stops early leaves no cursor open
 
 
 def params_reads(queries):
