@@ -4,8 +4,9 @@
 value converts (about 0.15 ms of CPU per query here, ten times what SQLite takes to run
 a token lookup); a request runs three such reads. Here a query names its model's columns
 in field order (`columns`) and the converters are worked out once per model in each
-thread (each has database connections of its own). `insert` writes a new row as `Model.objects.create` would, without
-compiling the INSERT each time (a submission's two rows: 0.6 -> 0.33 ms).
+thread (each has database connections of its own). `insert` writes a new row as
+`Model.objects.create` would, without compiling the INSERT each time (a submission's two
+rows: 0.6 -> 0.33 ms).
 """
 
 import functools
