@@ -44,6 +44,13 @@ def fetch(model, sql, params):
     return found
 
 
+def field_converters(field):
+    """(column expression, converters) that turn `field`'s database values into Python
+    ones as the ORM does: each is called as convert(value, expression, connection)."""
+    column = field.get_col(field.model._meta.db_table)
+    return column, connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+
+
 def _converters_for(model):
     by_model = _converters.__dict__.setdefault("by_model", {})
     key = (connection.alias, model)
@@ -51,8 +58,7 @@ def _converters_for(model):
         by_model[key] = [
             (index, column, functions)
             for index, field in enumerate(model._meta.concrete_fields)
-            for column in [field.get_col(model._meta.db_table)]
-            for functions in [connection.ops.get_db_converters(column) + column.get_db_converters(connection)]
+            for column, functions in [field_converters(field)]
             if functions
         ]
     return by_model[key]

@@ -6,6 +6,7 @@ pool process counts its subtask attempts in memory; the lease-renewer thread flu
 counts into WorkerMinute rows, so recording an outcome costs no database round trip.
 """
 
+import functools
 import logging
 import os
 import threading
@@ -85,14 +86,18 @@ def live_workers(now=None):
     """
     now = now or db_now()
     horizon = now - timedelta(seconds=3 * settings.LEPTON_WORKER_HEARTBEAT_SECONDS)
-    quote = connection.ops.quote_name
-    table, last_seen = quote(Worker._meta.db_table), quote(Worker._meta.get_field("last_seen_at").column)
     found = row_models.fetch(
-        Worker,
-        f"SELECT {row_models.columns(Worker, table)} FROM {table} WHERE {last_seen} >= %s",
-        [connection.ops.adapt_datetimefield_value(horizon)],
+        Worker, _live_workers_statement(connection.vendor), [connection.ops.adapt_datetimefield_value(horizon)]
     )
     return [worker for worker, _ in found]
+
+
+@functools.cache
+def _live_workers_statement(vendor):
+    """live_workers' statement, written once per process."""
+    quote = connection.ops.quote_name
+    table, last_seen = quote(Worker._meta.db_table), quote(Worker._meta.get_field("last_seen_at").column)
+    return f"SELECT {row_models.columns(Worker, table)} FROM {table} WHERE {last_seen} >= %s"
 
 
 @worker_ready.connect
